@@ -1,0 +1,57 @@
+"""Sphinx configuration for the kernel troubleshooting site.
+
+Build with ``sphinx-build -c . docs _build/html`` or ``nox -s docs``.
+Another Jupyter host can rebrand the site by editing ``troubleshooter_platform``.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+project = "Jupyter kernel troubleshooter"
+author = "The kernel troubleshooter authors"
+copyright = "2026, the kernel troubleshooter authors"
+html_title = "Why did my Jupyter kernel die?"
+
+extensions = [
+    "myst_parser",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "sphinx_sitemap",
+    "notfound.extension",
+    "troubleshooter",
+]
+
+# Names of the hosting service and its controls, used across the guides as
+# MyST substitutions ({{ service }}, {{ support_link }}, ...).
+troubleshooter_platform = {
+    "service": "CoCalc",
+    "support_email": "help@cocalc.com",
+    "unit": "project",
+    "settings_page": "Project Settings",
+    "plain_server": "Plain Jupyter Server",
+    "restart_button": "Restart Project",
+    "memory_meter": "the memory figure in the notebook's top right corner",
+}
+
+myst_enable_extensions = ["colon_fence", "deflist", "substitution", "attrs_block", "attrs_inline"]
+myst_heading_anchors = 3
+
+exclude_patterns = ["_build"]
+nitpicky = True
+
+html_theme = "furo"
+html_static_path = ["docs/_static"]
+html_baseurl = "https://doc.cocalc.com/"
+html_copy_source = False
+html_show_sourcelink = False
+html_permalinks_icon = "#"
+html_last_updated_fmt = None
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["search.html", "genindex.html", "404.html"]
+
+notfound_urls_prefix = "/"
+
+copybutton_prompt_text = r"\$ |>>> |\.\.\. "
+copybutton_prompt_is_regexp = True

@@ -1,0 +1,95 @@
+"""Development sessions: docs, docs-live, tests, lint, bench.
+
+With nox installed, run ``nox -s NAME``. Without it, ``python3 noxfile.py -s NAME``
+installs nox into ``.nox/_bootstrap`` first, so a fresh machine needs only Python.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "_build" / "html"
+SPHINX_ARGS = ["-c", str(ROOT), str(ROOT / "docs"), str(BUILD)]
+
+
+def _bootstrap() -> None:
+    """Run nox from a private virtual environment, creating it on first use."""
+    venv = ROOT / ".nox" / "_bootstrap"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip", "nox>=2025.2.9"],
+            check=True,
+        )
+    os.execv(python, [str(python), "-m", "nox", "-f", __file__, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    try:
+        import nox  # noqa: F401
+    except ImportError:
+        _bootstrap()
+    else:
+        import nox
+
+        sys.exit(nox.main())
+
+import nox  # noqa: E402
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "tests"]
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    requirements = [
+        req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)
+    ]
+    session.install("--upgrade", "pip")
+    session.install("-e", str(ROOT), *requirements)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site strictly: any warning fails the build."""
+    _install(session, "docs")
+    session.run("sphinx-build", "-nW", "--keep-going", "-b", "html", *SPHINX_ARGS, *session.posargs)
+
+
+@nox.session(name="docs-live")
+def docs_live(session: nox.Session) -> None:
+    """Build the site, serve it at http://127.0.0.1:8000 and rebuild on every edit."""
+    _install(session, "live")
+    session.run(
+        "sphinx-autobuild",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8000",
+        "--watch",
+        str(ROOT / "troubleshooter"),
+        "--ignore",
+        str(ROOT / ".nox"),
+        *SPHINX_ARGS,
+        *session.posargs,
+    )
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite: Sphinx builds, the package, real kernels and a real browser."""
+    _install(session, "tests")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    _install(session, "lint")
+    session.run("ruff", "check", str(ROOT))
+    session.run("ruff", "format", "--check", str(ROOT))

@@ -1,0 +1,16 @@
+"""The Sphinx side of the package: one module per concern, each with its own setup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from .platform import setup_platform
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    setup_platform(app)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
