@@ -7,6 +7,7 @@ installs nox into ``.nox/_bootstrap`` first, so a fresh machine needs only Pytho
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +32,10 @@ def _bootstrap() -> None:
 
 if __name__ == "__main__":
     try:
-        import nox  # noqa: F401
+        import nox
     except ImportError:
         _bootstrap()
     else:
-        import nox
-
         sys.exit(nox.main())
 
 import nox  # noqa: E402
@@ -80,10 +79,32 @@ def docs_live(session: nox.Session) -> None:
     )
 
 
+def _ensure_chromium(session: nox.Session) -> None:
+    """Install Debian's Chromium for the browser tests when it is missing and we may."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+            external=True,
+            env=env,
+        )
+    else:
+        session.warn("/usr/bin/chromium is missing: the browser tests will be skipped")
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite: Sphinx builds, the package, real kernels and a real browser."""
     _install(session, "tests")
+    _ensure_chromium(session)
     session.run("pytest", *session.posargs)
 
 

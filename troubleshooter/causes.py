@@ -1,0 +1,47 @@
+"""The fixed set of causes a kernel death is sorted into, and where each is explained.
+
+Every outcome of the decision tree and every verdict of ``diagnose`` names one of
+these ids. Each id's ``label`` is a Sphinx label on the kernel-terminated guide, so
+``SITE_URL + GUIDE_PAGE + "#" + label`` opens its section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SITE_URL = "https://doc.cocalc.com/"
+GUIDE_PAGE = "howto/jupyter-kernel-terminated.html"
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    title: str
+    label: str
+
+
+CAUSES: dict[str, Cause] = {
+    cause.id: cause
+    for cause in (
+        Cause("out-of-memory", "Out of memory", "out-of-memory"),
+        Cause("native-crash", "A crash in native code", "native-crash"),
+        Cause("abi-mismatch", "A binary (ABI) mismatch between libraries", "abi-mismatch"),
+        Cause("thread-limit", "Too many threads or processes", "thread-limit"),
+        Cause("stack-overflow", "Deep recursion overflowed the stack", "stack-overflow"),
+        Cause("output-flood", "Too much output", "output-flood"),
+        Cause("disk-full", "The disk is full", "disk-full"),
+        Cause("broken-environment", "A broken kernel environment", "broken-environment"),
+        Cause("restart-or-idle", "A restart or an idle shutdown", "restart-or-idle"),
+        Cause("unknown", "Not known yet", "report-a-bug"),
+    )
+}
+
+
+def guide_url(cause_id: str, site_url: str = SITE_URL) -> str:
+    """The address of the guide section that explains ``cause_id``."""
+    return f"{site_url}{GUIDE_PAGE}#{CAUSES[cause_id].label}"
+
+
+def step_url(node_id: str, site_url: str = SITE_URL) -> str:
+    """The address that opens the troubleshooter wizard at ``node_id``."""
+    return f"{site_url}{GUIDE_PAGE}?step={node_id}"

@@ -1,0 +1,50 @@
+"""``python -m troubleshooter COMMAND``: the terminal side of the troubleshooter.
+
+Each command lives in its own module, imported only when it runs. A command
+module defines ``HELP`` (one line), ``configure(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "walk": "troubleshooter.walk",
+    "diagnose": "troubleshooter.diagnose",
+    "run": "troubleshooter.runner",
+}
+
+
+def _available() -> dict[str, object]:
+    modules = {}
+    for name, module_name in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m troubleshooter",
+        description="Find out why a Jupyter kernel died, and what to do about it.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module in _available().items():
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130

@@ -1,0 +1,110 @@
+"""Read what a dead kernel's message says: which signal, or which exit code.
+
+The same rules serve the wizard's deep links (``?signal=``, ``?exit_code=``,
+``?message=``) and ``diagnose --signal/--exit-code/--message``. Anything that
+does not parse gives ``None``: an unknown value is never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Linux numbering. Only signals that end kernels in practice get a name here;
+# other numbers still parse, as "signal N".
+SIGNALS: dict[str, int] = {
+    "SIGHUP": 1,
+    "SIGINT": 2,
+    "SIGQUIT": 3,
+    "SIGILL": 4,
+    "SIGTRAP": 5,
+    "SIGABRT": 6,
+    "SIGBUS": 7,
+    "SIGFPE": 8,
+    "SIGKILL": 9,
+    "SIGUSR1": 10,
+    "SIGSEGV": 11,
+    "SIGUSR2": 12,
+    "SIGPIPE": 13,
+    "SIGALRM": 14,
+    "SIGTERM": 15,
+    "SIGXCPU": 24,
+    "SIGXFSZ": 25,
+}
+SIGNAL_NAMES = {number: name for name, number in SIGNALS.items()}
+ALIASES = {"SIGIOT": "SIGABRT", "SIGCLD": "SIGCHLD"}
+MAX_SIGNAL = 64
+MAX_TEXT = 2000  # longer input is cut before any pattern runs over it
+
+_SIGNAL_IN_MESSAGE = re.compile(r"\bsignal[:\s]+(SIG[A-Z0-9]{2,10}|[0-9]{1,3})\b", re.IGNORECASE)
+_EXIT_IN_MESSAGE = re.compile(
+    r"\b(?:exited|exit(?:ed)?\s+(?:with\s+)?(?:code|status))\D{0,20}?(-?[0-9]{1,4})\b",
+    re.IGNORECASE,
+)
+_BARE_SIGNAL = re.compile(r"\b(SIG[A-Z]{2,8})\b")
+
+
+@dataclass(frozen=True)
+class Death:
+    """How a process ended: by a signal, with an exit code, or not known."""
+
+    signal: str | None = None
+    exit_code: int | None = None
+
+    @property
+    def signal_number(self) -> int | None:
+        return SIGNALS.get(self.signal) if self.signal else None
+
+
+def parse_signal(value: str | int | None) -> str | None:
+    """``"SIGKILL"``, ``"kill"``, ``"9"``, ``"-9"`` and ``"137"`` all give ``"SIGKILL"``."""
+    if value is None:
+        return None
+    text = str(value).strip()[:20].upper()
+    if not text:
+        return None
+    if re.fullmatch(r"-?[0-9]{1,3}", text):
+        number = abs(int(text))
+        if 128 < number <= 128 + MAX_SIGNAL:
+            number -= 128
+        return _name(number)
+    name = text if text.startswith("SIG") else "SIG" + text
+    name = ALIASES.get(name, name)
+    return name if name in SIGNALS else None
+
+
+def parse_exit_code(value: str | int | None) -> Death:
+    """An exit status as a shell or Python reports it: 137 and -9 mean SIGKILL."""
+    if value is None:
+        return Death()
+    text = str(value).strip()[:20]
+    if not re.fullmatch(r"-?[0-9]{1,4}", text):
+        return Death()
+    code = int(text)
+    if code < 0:
+        return Death(signal=_name(-code))
+    if 128 < code <= 128 + MAX_SIGNAL:
+        return Death(signal=_name(code - 128), exit_code=code)
+    if code <= 255:
+        return Death(exit_code=code)
+    return Death()
+
+
+def parse_message(text: str | None) -> Death:
+    """Read a banner: "Kernel last terminated by signal SIGSEGV.", "... exited with code 1."."""
+    if not text:
+        return Death()
+    text = text[:MAX_TEXT]
+    if match := _SIGNAL_IN_MESSAGE.search(text):
+        return Death(signal=parse_signal(match.group(1)))
+    if match := _EXIT_IN_MESSAGE.search(text):
+        return parse_exit_code(match.group(1))
+    if match := _BARE_SIGNAL.search(text.upper()):
+        return Death(signal=parse_signal(match.group(1)))
+    return Death()
+
+
+def _name(number: int) -> str | None:
+    if 0 < number <= MAX_SIGNAL:
+        return SIGNAL_NAMES.get(number, f"SIG{number}")
+    return None
