@@ -43,6 +43,7 @@ nitpicky = True
 
 html_theme = "furo"
 html_static_path = ["docs/_static"]
+templates_path = ["docs/_templates"]
 html_baseurl = "https://doc.cocalc.com/"
 html_copy_source = False
 html_show_sourcelink = False

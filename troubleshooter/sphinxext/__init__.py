@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from .a11y import setup_a11y
+from .assets import setup_assets
 from .platform import setup_platform
 
 if TYPE_CHECKING:
@@ -13,4 +15,6 @@ if TYPE_CHECKING:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     setup_platform(app)
+    setup_assets(app)
+    setup_a11y(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

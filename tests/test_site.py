@@ -1,0 +1,203 @@
+"""The site as a reader and a linking platform meet it: pages, labels, anchors, assets."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from troubleshooter.causes import CAUSES, GUIDE_PAGE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GUIDE_LABELS = {
+    "howto/jupyter-kernel-terminated.html": [
+        "jupyter-kernel-terminated",
+        "what-the-message-says",
+        "out-of-memory",
+        "native-crash",
+        "abi-mismatch",
+        "thread-limit",
+        "stack-overflow",
+        "output-flood",
+        "disk-full",
+        "broken-environment",
+        "restart-or-idle",
+        "run-outside-jupyter",
+        "plain-jupyter-server",
+        "report-a-bug",
+    ],
+    "howto/low-memory.html": [
+        "low-memory",
+        "why-memory-runs-out",
+        "see-memory-use",
+        "cgroup-files",
+        "jupyter-halt",
+        "free-memory",
+        "need-less-memory",
+        "find-memory-growth",
+        "more-memory",
+    ],
+}
+
+
+def labels(html_dir: Path) -> dict[str, str]:
+    """Sphinx labels and their URLs, read from the objects.inv the build wrote."""
+    raw = (html_dir / "objects.inv").read_bytes()
+    header_end = 0
+    for _ in range(4):
+        header_end = raw.index(b"\n", header_end) + 1
+    found = {}
+    for line in zlib.decompress(raw[header_end:]).decode().splitlines():
+        name, role, _priority, uri, *_ = line.split(" ")
+        if role == "std:label":
+            found[name] = uri.replace("$", name)
+    return found
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.fetched: list[str] = []
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        if tag in {"script", "img", "iframe", "source", "audio", "video"} and attributes.get("src"):
+            self.fetched.append(attributes["src"])
+        if tag == "link" and attributes.get("rel") in {
+            "stylesheet",
+            "preload",
+            "icon",
+            "modulepreload",
+        }:
+            self.fetched.append(attributes.get("href") or "")
+        if tag == "meta" and attributes.get("name"):
+            self.meta[attributes["name"]] = attributes.get("content") or ""
+
+
+def parse(page: Path) -> _Collector:
+    collector = _Collector()
+    collector.feed(page.read_text(encoding="utf-8"))
+    return collector
+
+
+def test_build_has_no_warnings(site):
+    assert site.warnings.strip() == ""
+
+
+@pytest.mark.parametrize("path", sorted(GUIDE_LABELS))
+def test_guide_pages_live_where_error_messages_link(site, path):
+    assert (site.html / path).is_file()
+
+
+@pytest.mark.parametrize(
+    ("path", "label"), [(path, label) for path, names in GUIDE_LABELS.items() for label in names]
+)
+def test_label_resolves_to_an_anchor_on_its_page(site, path, label):
+    url = labels(site.html).get(label)
+    assert url is not None, f"label {label!r} is not defined"
+    page, _, anchor = url.partition("#")
+    assert page == path
+    assert anchor in parse(site.html / page).ids, f"#{anchor} missing from {page}"
+
+
+@pytest.mark.parametrize("cause", sorted(CAUSES))
+def test_every_cause_has_its_section_in_the_guide(site, cause):
+    assert CAUSES[cause].label in parse(site.html / GUIDE_PAGE).ids
+
+
+def test_index_lists_the_kernel_terminated_entry(site):
+    genindex = (site.html / "genindex.html").read_text(encoding="utf-8")
+    assert re.search(r"kernel terminated.*?jupyter-kernel-terminated\.html", genindex, re.S)
+
+
+def test_search_index_knows_the_guides(site):
+    index = (site.html / "searchindex.js").read_text(encoding="utf-8")
+    for term in ("sigkill", "oom", "tracemalloc"):
+        assert f'"{term}"' in index, term
+
+
+def test_not_found_page_uses_absolute_asset_urls(site):
+    page = parse(site.html / "404.html")
+    stylesheets = [url for url in page.fetched if url.endswith(".css") or ".css?" in url]
+    assert stylesheets and all(url.startswith("/") for url in stylesheets)
+
+
+def test_sitemap_lists_the_guides_and_not_utility_pages(site):
+    sitemap = (site.html / "sitemap.xml").read_text(encoding="utf-8")
+    for path in GUIDE_LABELS:
+        assert f"{path}</loc>" in sitemap
+    for utility in ("search.html", "genindex.html", "404.html"):
+        assert utility not in sitemap
+
+
+def _pages(html_dir: Path) -> list[Path]:
+    return [page for page in html_dir.rglob("*.html") if "_static" not in page.parts]
+
+
+def test_no_page_fetches_anything_from_another_host(site):
+    for page in _pages(site.html):
+        for url in parse(page).fetched:
+            host = urlsplit(url).hostname
+            assert host in {None, "127.0.0.1", "localhost"}, f"{page.name} fetches {url}"
+
+
+def test_every_content_page_has_a_description(site):
+    for page in _pages(site.html):
+        if page.name in {"search.html", "genindex.html", "404.html"}:
+            continue
+        description = parse(page).meta.get("description", "")
+        assert len(description) > 40, f"{page.relative_to(site.html)} lacks a meta description"
+
+
+def test_unused_design_css_is_dropped_and_used_rules_kept(site):
+    stylesheet = (site.html / "_static" / "sphinx-design.min.css").read_text(encoding="utf-8")
+    assert ".sd-card{" in stylesheet or ".sd-card," in stylesheet  # the home page uses cards
+    assert ".sd-bg-danger" not in stylesheet  # no page uses it
+
+
+REBRAND = {"service": "Example Hub", "support_email": "support@hub.example"}
+
+
+def test_rebranding_reaches_every_guide(tmp_path):
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    (confdir / "conf.py").write_text(
+        f"exec(open({str(ROOT / 'conf.py')!r}).read())\n"
+        f"troubleshooter_platform = {{**troubleshooter_platform, **{REBRAND!r}}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-q",
+            "-c",
+            str(confdir),
+            str(ROOT / "docs"),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for path in GUIDE_LABELS:
+        text = (out / path).read_text(encoding="utf-8")
+        assert "Example Hub" in text
+        assert "support@hub.example" in text or path != GUIDE_PAGE
+        assert "CoCalc" not in re.sub(r"<(link|meta)[^>]*>", "", text), path
