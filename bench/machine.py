@@ -48,7 +48,8 @@ def _version_of(command: list[str]) -> str | None:
 
 
 def chromium_version() -> str:
-    return _version_of([str(CHROMIUM), "--version"]) or f"{CHROMIUM} not found"
+    version = _version_of([str(CHROMIUM), "--version"]) or f"{CHROMIUM} not found"
+    return version.split(" built on ")[0]
 
 
 def describe() -> dict[str, Any]:

@@ -168,7 +168,37 @@ def render_markdown(results: dict[str, Any]) -> str:
             )
             + " |"
         )
+    lines += _by_kind_table(results.get("details", {}).get("pages", {}))
     return "\n".join(lines) + "\n"
+
+
+KINDS = ("document", "stylesheet", "script", "image", "font", "other")
+
+
+def _by_kind_table(pages: dict[str, Any]) -> list[str]:
+    """Bytes (and requests) before any interaction, by type of request, per page and server."""
+    if not pages:
+        return []
+    lines = [
+        "",
+        "Bytes transferred before any interaction, by type of request (number of requests in "
+        "brackets):",
+        "",
+        "| page | served | " + " | ".join(KINDS) + " | total |",
+        "| --- | --- | " + " | ".join("---:" for _ in KINDS) + " | ---: |",
+    ]
+    for label, page in pages.items():
+        for server, title in (("plain", "http.server"), ("gzip", "gzip")):
+            load = page.get(server)
+            if not load:
+                continue
+            cells = []
+            for kind in KINDS:
+                entry = load["by_kind"].get(kind)
+                cells.append(f"{entry['bytes']:,} ({entry['requests']})" if entry else "—")
+            total = f"{load['bytes']:,} ({load['requests']})"
+            lines.append(f"| {escape(label)} | {title} | " + " | ".join(cells) + f" | {total} |")
+    return lines
 
 
 def results_dict(
