@@ -114,3 +114,12 @@ def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", str(ROOT))
     session.run("ruff", "format", "--check", str(ROOT))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Build the site and measure page weight, scores, build, demo and diagnose times against
+    their budgets; writes bench/results.json and bench/results.md. Slow: CI does not run it."""
+    _install(session, "docs", "tests")
+    _ensure_chromium(session)
+    session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs)
