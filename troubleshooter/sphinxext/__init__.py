@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from .a11y import setup_a11y
 from .assets import setup_assets
+from .flowchart import setup_flowchart
 from .platform import setup_platform
+from .wizard import setup_wizard
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -17,4 +19,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_platform(app)
     setup_assets(app)
     setup_a11y(app)
+    setup_wizard(app)
+    setup_flowchart(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,419 @@
+"""The ``troubleshooter-wizard`` directive: a decision tree shown as a step-by-step wizard.
+
+At read time the directive loads the tree (a built-in id such as
+``kernel-terminated``, or a ``.toml`` path relative to the source directory) and
+keeps it in a ``wizard`` node. At write time a post-transform resolves every
+outcome's guide label through the standard domain, then:
+
+- for HTML builders the node stays and its visitor writes the whole tree as
+  sections, readable without JavaScript (answers link to ``#ts-<node-id>``),
+  plus the tree as JSON for ``static/wizard.js``, which turns it into the wizard;
+- for every other builder (text, LaTeX, man, ...) the node becomes plain
+  docutils nodes: each question with its answers and where they lead, each
+  outcome with its steps and a link to its guide section.
+
+The build also writes ``troubleshooter/causes.json``, the map of cause ids to
+guide sections and wizard steps that ``docs/linking.md`` documents.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
+
+from .. import model
+from ..causes import CAUSES, GUIDE_PAGE
+from ..model import Outcome, Question, Tree
+from .platform import resolve_platform
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.builders import Builder
+    from sphinx.environment import BuildEnvironment
+    from sphinx.writers.html5 import HTML5Translator
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+DEEP_LINK_FORMAT = 1
+"""Version of the URL parameters and of ``causes.json``; raised on any incompatible change."""
+CAUSES_MAP = "troubleshooter/causes.json"
+
+
+class wizard(nodes.General, nodes.Element):
+    """A decision tree to show as a wizard; ``node["tree"]`` holds the :class:`Tree`."""
+
+
+def load_tree_argument(argument: str, env: BuildEnvironment) -> Tree:
+    """A built-in tree id, or a path to a ``.toml`` file relative to the source directory.
+
+    Platform names in the tree's prose come from ``troubleshooter_platform``.
+    """
+    platform = resolve_platform(env.config)
+    if argument.endswith(".toml") or "/" in argument:
+        return model.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform)
+    return model.load_builtin(argument, platform)
+
+
+def anchor(node_id: str) -> str:
+    return f"ts-{node_id}"
+
+
+class WizardDirective(SphinxDirective):
+    """``.. troubleshooter-wizard:: TREE`` shows TREE as a wizard (HTML) or as text."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {}
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            tree = load_tree_argument(self.arguments[0], self.env)
+        except model.TreeError as error:
+            raise self.error(f"troubleshooter-wizard: {error}") from None
+        self.env.note_dependency(str(tree.source))
+        node = wizard(tree=tree)
+        self.set_source_info(node)
+        uses = _uses(self.env).setdefault(self.env.docname, [])
+        uses.append(WizardUse(tree, self.lineno))
+        return [node]
+
+
+@dataclass(frozen=True)
+class WizardUse:
+    tree: Tree
+    line: int
+
+
+def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
+    if not hasattr(env, "troubleshooter_wizards"):
+        env.troubleshooter_wizards = {}
+    return env.troubleshooter_wizards
+
+
+@dataclass(frozen=True)
+class GuideLink:
+    docname: str
+    anchor: str
+    title: str
+
+
+def guide_link(env: BuildEnvironment, label: str) -> GuideLink | None:
+    """Where a Sphinx label points, or ``None`` when no page defines it."""
+    std = env.domains.standard_domain
+    if label in std.labels:
+        docname, labelid, title = std.labels[label]
+        return GuideLink(docname, labelid, title)
+    if label in std.anonlabels:
+        docname, labelid = std.anonlabels[label]
+        return GuideLink(docname, labelid, label)
+    return None
+
+
+def guide_href(builder: Builder, fromdocname: str, link: GuideLink) -> str:
+    if link.docname == fromdocname:
+        return f"#{link.anchor}"
+    return f"{builder.get_relative_uri(fromdocname, link.docname)}#{link.anchor}"
+
+
+def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+    """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
+    address (``href``) and section title (``guide_title``)."""
+    data = tree.to_json_dict()
+    data["format"] = DEEP_LINK_FORMAT
+    for node_id, entry in data["nodes"].items():
+        if entry["kind"] == "outcome" and node_id in hrefs:
+            entry["href"] = hrefs[node_id]
+            entry["guide_title"] = titles[node_id]
+    return data
+
+
+def json_for_script(data: Any) -> str:
+    """JSON that cannot end its ``<script>`` element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def _inline_html(text: str) -> str:
+    """Escape ``text``; spans in backticks become ``<code>``."""
+    parts = text.split("`")
+    return "".join(
+        f"<code>{escape(part)}</code>" if index % 2 else escape(part)
+        for index, part in enumerate(parts)
+    )
+
+
+def render_html(tree: Tree, hrefs: dict[str, str], titles: dict[str, str], level: int) -> str:
+    """The whole tree as sections: what readers without JavaScript see."""
+    heading, subheading = f"h{min(level, 6)}", f"h{min(level + 1, 6)}"
+    out = []
+    for node in tree.nodes.values():
+        if isinstance(node, Question):
+            out.append(
+                f'<section class="ts-node ts-question" id="{anchor(node.id)}">'
+                f"<{heading}>{_inline_html(node.text)}</{heading}>"
+                f"<p>{_inline_html(node.check)}</p>"
+            )
+            if node.command:
+                out.append(f'<pre class="ts-command"><code>{escape(node.command)}</code></pre>')
+            out.append('<ul class="ts-answers">')
+            for answer in node.answers:
+                out.append(
+                    f'<li><a href="#{anchor(answer.target)}">{_inline_html(answer.label)}</a></li>'
+                )
+            out.append("</ul></section>")
+            continue
+        cause = CAUSES.get(node.cause)
+        out.append(
+            f'<section class="ts-node ts-outcome" id="{anchor(node.id)}">'
+            f"<{heading}>{_inline_html(node.title)}</{heading}>"
+            f'<p class="ts-cause">Cause: {escape(cause.title if cause else node.cause)}</p>'
+            f"<p>{_inline_html(node.text)}</p>"
+            f"<{subheading}>How to fix it</{subheading}><ol>"
+            + "".join(f"<li>{_inline_html(step)}</li>" for step in node.steps)
+            + f"</ol><{subheading}>How to tell it worked</{subheading}>"
+            f"<p>{_inline_html(node.confirm)}</p>"
+        )
+        if node.id in hrefs:
+            out.append(
+                f'<p><a class="ts-guide" href="{escape(hrefs[node.id])}">'
+                f"Read more: {escape(titles[node.id])}</a></p>"
+            )
+        out.append(
+            f'<p><a href="#{anchor(tree.start)}">Back to the first question</a></p></section>'
+        )
+    return "".join(out)
+
+
+def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
+    tree: Tree = node["tree"]
+    level = translator.section_level + 1
+    translator.body.append(
+        f'<div class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
+        f' data-heading-level="{min(level, 6)}">'
+        f'<script type="application/json" class="ts-data">'
+        f"{json_for_script(wizard_data(tree, node['hrefs'], node['titles']))}</script>"
+        f'<div class="ts-tree">{render_html(tree, node["hrefs"], node["titles"], level)}</div>'
+        "</div>"
+    )
+    raise nodes.SkipNode
+
+
+# --- Other builders ----------------------------------------------------------------------
+
+
+def _inline_nodes(text: str) -> list[nodes.Node]:
+    return [
+        nodes.literal(part, part) if index % 2 else nodes.Text(part)
+        for index, part in enumerate(text.split("`"))
+        if part
+    ]
+
+
+def _paragraph(*children: nodes.Node | str) -> nodes.paragraph:
+    paragraph = nodes.paragraph()
+    for child in children:
+        paragraph += _inline_nodes(child) if isinstance(child, str) else child
+    return paragraph
+
+
+def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.Node]:
+    """The tree as plain text: numbered questions and outcomes, answers saying where to go."""
+    ordered = list(tree.nodes.values())
+    names = {
+        node.id: f"{'question' if isinstance(node, Question) else 'outcome'} {number}"
+        for number, node in enumerate(ordered, start=1)
+    }
+    out: list[nodes.Node] = []
+    for node in ordered:
+        title = node.text if isinstance(node, Question) else node.title
+        rubric = nodes.rubric("", "", *_inline_nodes(f"{names[node.id].capitalize()}: {title}"))
+        rubric["ids"].append(anchor(node.id))
+        out.append(rubric)
+        if isinstance(node, Question):
+            out.append(_paragraph(node.check))
+            if node.command:
+                out.append(nodes.literal_block(node.command, node.command))
+            answers = nodes.bullet_list()
+            for answer in node.answers:
+                target = tree.nodes[answer.target]
+                target_title = target.text if isinstance(target, Question) else target.title
+                answers += nodes.list_item(
+                    "",
+                    _paragraph(
+                        answer.label,
+                        f" → go to {names[answer.target]} ({target_title})",
+                    ),
+                )
+            out.append(answers)
+            continue
+        cause = CAUSES.get(node.cause)
+        out.append(_paragraph(f"Cause: {cause.title if cause else node.cause}. ", node.text))
+        out.append(_paragraph(nodes.strong("", "How to fix it:")))
+        steps = nodes.enumerated_list(enumtype="arabic", prefix="", suffix=".")
+        for step in node.steps:
+            steps += nodes.list_item("", _paragraph(step))
+        out.append(steps)
+        out.append(_paragraph(nodes.strong("", "How to tell it worked: "), node.confirm))
+        if node.id in refs:
+            out.append(_paragraph("Read more: ", refs[node.id]))
+    return out
+
+
+class ResolveWizards(SphinxPostTransform):
+    """Resolve guide labels; keep the node for HTML, turn it into plain nodes elsewhere."""
+
+    default_priority = 200
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(wizard)):
+            tree: Tree = node["tree"]
+            links = {
+                outcome.id: link
+                for outcome in tree.nodes.values()
+                if isinstance(outcome, Outcome) and (link := guide_link(self.env, outcome.guide))
+            }
+            if self.app.builder.format == "html":
+                node["hrefs"] = {
+                    node_id: guide_href(self.app.builder, self.env.docname, link)
+                    for node_id, link in links.items()
+                }
+                node["titles"] = {node_id: link.title for node_id, link in links.items()}
+                continue
+            refs = {
+                node_id: make_refnode(
+                    self.app.builder,
+                    self.env.docname,
+                    link.docname,
+                    link.anchor,
+                    nodes.Text(link.title),
+                )
+                for node_id, link in links.items()
+            }
+            node.replace_self(fallback_nodes(tree, refs))
+
+
+# --- Build checks, assets and the causes map ---------------------------------------------
+
+
+def check_guide_labels(app: Sphinx, env: BuildEnvironment) -> None:
+    """Every outcome's guide label must exist: a missing one is a warning naming node and file."""
+    for docname, uses in sorted(_uses(env).items()):
+        for use in uses:
+            for node in use.tree.nodes.values():
+                if isinstance(node, Outcome) and guide_link(env, node.guide) is None:
+                    logger.warning(
+                        "troubleshooter-wizard: %s: outcome %r links to guide label %r, "
+                        "which no page defines",
+                        use.tree.source,
+                        node.id,
+                        node.guide,
+                        location=(docname, use.line),
+                        type="troubleshooter",
+                        subtype="guide",
+                    )
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    _uses(env).pop(docname, None)
+
+
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: Any) -> None:
+    for docname in docnames:
+        if docname in _uses(other):
+            _uses(env)[docname] = _uses(other)[docname]
+
+
+def _add_static_path(app: Sphinx) -> None:
+    if app.builder.format == "html":
+        app.config.html_static_path.append(str(STATIC_DIR))
+
+
+def _add_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """The wizard's CSS and script, only on the pages that show a wizard or a flowchart."""
+    if doctree is None:
+        return
+    from .flowchart import flowchart
+
+    has_wizard = doctree.next_node(wizard) is not None
+    if has_wizard or doctree.next_node(flowchart) is not None:
+        app.add_css_file("wizard.css")
+    if has_wizard:
+        app.add_js_file("wizard.js", loading_method="defer")
+
+
+def _site_url(app: Sphinx, target: str) -> str:
+    base = app.config.html_baseurl
+    return f"{base.rstrip('/')}/{target}" if base else target
+
+
+def causes_map(app: Sphinx) -> dict[str, Any] | None:
+    """Cause id -> title, guide section and wizard step, for the page that hosts the wizard."""
+    env = app.env
+    uses = _uses(env)
+    if not uses:
+        return None
+    pages = {app.builder.get_target_uri(docname): docname for docname in uses}
+    page = GUIDE_PAGE if GUIDE_PAGE in pages else sorted(pages)[0]
+    tree = uses[pages[page]][0].tree
+    causes: dict[str, Any] = {}
+    for cause in CAUSES.values():
+        outcomes = [node.id for node in tree.outcomes() if node.cause == cause.id]
+        link = guide_link(env, cause.label)
+        if link is None and outcomes:
+            link = guide_link(env, tree.nodes[outcomes[0]].guide)
+        guide = None
+        if link:
+            guide = _site_url(app, f"{app.builder.get_target_uri(link.docname)}#{link.anchor}")
+        step = f"?step={outcomes[0]}" if outcomes else ""
+        causes[cause.id] = {
+            "title": cause.title,
+            "guide": guide,
+            "wizard": _site_url(app, page + step),
+            "outcomes": outcomes,
+        }
+    return {
+        "format": DEEP_LINK_FORMAT,
+        "tree": tree.id,
+        "page": _site_url(app, page),
+        "parameters": ["step", "path", "signal", "exit_code", "message"],
+        "causes": causes,
+    }
+
+
+def _write_causes_map(app: Sphinx, exception: Exception | None) -> None:
+    if exception or app.builder.format != "html":
+        return
+    data = causes_map(app)
+    if data is None:
+        return
+    target = Path(app.outdir) / CAUSES_MAP
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def setup_wizard(app: Sphinx) -> None:
+    app.add_node(wizard, html=(visit_wizard_html, None))
+    app.add_directive("troubleshooter-wizard", WizardDirective)
+    app.add_post_transform(ResolveWizards)
+    app.connect("env-check-consistency", check_guide_labels)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("builder-inited", _add_static_path)
+    # Before handlers that copy the page's script list (see assets.py), so ours is in it.
+    app.connect("html-page-context", _add_assets, priority=400)
+    app.connect("build-finished", _write_causes_map)
