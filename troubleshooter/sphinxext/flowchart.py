@@ -18,7 +18,6 @@ from textwrap import wrap
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
 from .. import model
@@ -359,18 +358,14 @@ def visit_flowchart_html(translator: HTML5Translator, node: flowchart) -> None:
     raise nodes.SkipNode
 
 
-class DropFlowcharts(SphinxPostTransform):
+def drop_flowcharts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Outside HTML the drawing adds nothing to the wizard's text, so it is left out."""
-
-    default_priority = 200
-
-    def run(self, **kwargs: Any) -> None:
-        if self.app.builder.format != "html":
-            for node in list(self.document.findall(flowchart)):
-                node.parent.remove(node)
+    if app.builder.format != "html":
+        for node in list(doctree.findall(flowchart)):
+            node.parent.remove(node)
 
 
 def setup_flowchart(app: Sphinx) -> None:
     app.add_node(flowchart, html=(visit_flowchart_html, None))
     app.add_directive("troubleshooter-flowchart", FlowchartDirective)
-    app.add_post_transform(DropFlowcharts)
+    app.connect("doctree-resolved", drop_flowcharts)

@@ -2,8 +2,8 @@
 
 At read time the directive loads the tree (a built-in id such as
 ``kernel-terminated``, or a ``.toml`` path relative to the source directory) and
-keeps it in a ``wizard`` node. At write time a post-transform resolves every
-outcome's guide label through the standard domain, then:
+keeps it in a ``wizard`` node. At write time (``doctree-resolved``) every
+outcome's guide label is resolved through the standard domain, then:
 
 - for HTML builders the node stays and its visitor writes the whole tree as
   sections, readable without JavaScript (answers link to ``#ts-<node-id>``),
@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
@@ -266,43 +265,34 @@ def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.N
         for step in node.steps:
             steps += nodes.list_item("", _paragraph(step))
         out.append(steps)
-        out.append(_paragraph(nodes.strong("", "How to tell it worked: "), node.confirm))
+        out.append(_paragraph(nodes.strong("", "How to tell it worked:"), " ", node.confirm))
         if node.id in refs:
             out.append(_paragraph("Read more: ", refs[node.id]))
     return out
 
 
-class ResolveWizards(SphinxPostTransform):
+def resolve_wizards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Resolve guide labels; keep the node for HTML, turn it into plain nodes elsewhere."""
-
-    default_priority = 200
-
-    def run(self, **kwargs: Any) -> None:
-        for node in list(self.document.findall(wizard)):
-            tree: Tree = node["tree"]
-            links = {
-                outcome.id: link
-                for outcome in tree.nodes.values()
-                if isinstance(outcome, Outcome) and (link := guide_link(self.env, outcome.guide))
+    for node in list(doctree.findall(wizard)):
+        tree: Tree = node["tree"]
+        links = {
+            outcome.id: link
+            for outcome in tree.outcomes()
+            if (link := guide_link(app.env, outcome.guide))
+        }
+        if app.builder.format == "html":
+            node["hrefs"] = {
+                node_id: guide_href(app.builder, docname, link) for node_id, link in links.items()
             }
-            if self.app.builder.format == "html":
-                node["hrefs"] = {
-                    node_id: guide_href(self.app.builder, self.env.docname, link)
-                    for node_id, link in links.items()
-                }
-                node["titles"] = {node_id: link.title for node_id, link in links.items()}
-                continue
-            refs = {
-                node_id: make_refnode(
-                    self.app.builder,
-                    self.env.docname,
-                    link.docname,
-                    link.anchor,
-                    nodes.Text(link.title),
-                )
-                for node_id, link in links.items()
-            }
-            node.replace_self(fallback_nodes(tree, refs))
+            node["titles"] = {node_id: link.title for node_id, link in links.items()}
+            continue
+        refs = {
+            node_id: make_refnode(
+                app.builder, docname, link.docname, link.anchor, nodes.Text(link.title)
+            )
+            for node_id, link in links.items()
+        }
+        node.replace_self(fallback_nodes(tree, refs))
 
 
 # --- Build checks, assets and the causes map ---------------------------------------------
@@ -409,7 +399,7 @@ def _write_causes_map(app: Sphinx, exception: Exception | None) -> None:
 def setup_wizard(app: Sphinx) -> None:
     app.add_node(wizard, html=(visit_wizard_html, None))
     app.add_directive("troubleshooter-wizard", WizardDirective)
-    app.add_post_transform(ResolveWizards)
+    app.connect("doctree-resolved", resolve_wizards)
     app.connect("env-check-consistency", check_guide_labels)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

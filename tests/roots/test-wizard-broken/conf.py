@@ -1,0 +1,2 @@
+extensions = ["myst_parser", "troubleshooter"]
+exclude_patterns = ["_build"]

@@ -1,0 +1,262 @@
+"""The troubleshooter-wizard and troubleshooter-flowchart directives, built by real Sphinx.
+
+Test roots live in tests/roots/test-wizard*: a small tree of their own, so these
+tests do not change when the shipped tree does (the browser tests cover that one).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from troubleshooter.model import Question, load_tree
+
+ROOTS = Path(__file__).parent / "roots"
+SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    return ROOTS
+
+
+def page(app, name: str = "index") -> BeautifulSoup:
+    return BeautifulSoup((Path(app.outdir) / f"{name}.html").read_text("utf-8"), "html.parser")
+
+
+def quoted(text: str) -> str:
+    """Inline code as the text builder writes it."""
+    return text.replace("`", '"')
+
+
+def small_tree():
+    return load_tree(SMALL_TREE, {"service": "Example Hub"})
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_html_build_has_no_warnings(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_wizard_fragment(app, file_regression):
+    app.build()
+    wizard = page(app).select_one("div.ts-wizard")
+    data = wizard.select_one("script.ts-data")
+    data.string = "\n" + json.dumps(json.loads(data.string), indent=2, ensure_ascii=False) + "\n"
+    file_regression.check(wizard.prettify(), extension=".html")
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_every_node_is_readable_without_javascript(app):
+    """Each question and outcome is a section; answer links land on a section; guide links
+    land on the labelled section of the guide page."""
+    app.build()
+    index, guide = page(app), page(app, "guide")
+    tree = small_tree()
+    for node in tree.nodes.values():
+        section = index.select_one(f"section#ts-{node.id}")
+        assert section is not None, node.id
+        heading = section.find(re.compile("^h[1-6]$"))
+        if isinstance(node, Question):
+            assert heading.get_text() == node.text
+            links = section.select("ul.ts-answers a")
+            assert [a.get_text() for a in links] == [answer.label for answer in node.answers]
+            for link, answer in zip(links, node.answers, strict=True):
+                assert link["href"] == f"#ts-{answer.target}"
+                assert index.select_one(f"section{link['href']}") is not None
+        else:
+            assert heading.get_text() == node.title
+            steps = [li.get_text() for li in section.select("ol > li")]
+            assert steps == [step.replace("`", "") for step in node.steps]
+            href = section.select_one("a.ts-guide")["href"]
+            assert href == f"guide.html#{node.guide}"
+            assert guide.find(id=node.guide) is not None
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_platform_names_are_filled_in(app):
+    app.build()
+    text = page(app).select_one("div.ts-wizard").get_text()
+    assert "Example Hub" in text
+    assert "{{" not in text
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_json_data_matches_the_tree(app):
+    app.build()
+    raw = page(app).select_one("script.ts-data")
+    assert raw["type"] == "application/json"
+    data = json.loads(raw.string)
+    expected = small_tree().to_json_dict()
+    for entry in data["nodes"].values():
+        if entry["kind"] == "outcome":
+            assert entry.pop("href") == f"guide.html#{entry['guide']}"
+            assert entry.pop("guide_title")
+    data.pop("format")
+    assert data == expected
+
+
+def test_json_block_cannot_close_its_script_element():
+    from troubleshooter.sphinxext.wizard import json_for_script
+
+    text = json_for_script({"text": "</script><script>alert(1)</script><!-- & -->"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["text"] == "</script><script>alert(1)</script><!-- & -->"
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_assets_only_on_pages_with_a_wizard(app):
+    app.build()
+    index, guide = page(app), page(app, "guide")
+    assert index.select_one('script[src^="_static/wizard.js"]')["defer"] is not None
+    assert index.select_one('link[href^="_static/wizard.css"]') is not None
+    assert guide.select_one('script[src*="wizard.js"]') is None
+    assert guide.select_one('link[href*="wizard.css"]') is None
+    assert (Path(app.outdir) / "_static" / "wizard.js").is_file()
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_no_inline_script_or_handler_in_the_component(app):
+    app.build()
+    index = page(app)
+    for component in index.select(".ts-wizard, .ts-flowchart"):
+        for script in component.find_all("script"):
+            assert script["type"] == "application/json"
+        for element in component.find_all(True):
+            assert not [name for name in element.attrs if name.lower().startswith("on")]
+            assert "style" not in element.attrs
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_causes_map(app):
+    app.build()
+    data = json.loads((Path(app.outdir) / "troubleshooter" / "causes.json").read_text())
+    assert data["format"] == 1
+    assert data["tree"] == "small"
+    assert data["page"] == "index.html"
+    tree = small_tree()
+    for cause_id, entry in data["causes"].items():
+        outcomes = [o.id for o in tree.outcomes() if o.cause == cause_id]
+        assert entry["outcomes"] == outcomes
+        if outcomes:
+            assert entry["wizard"] == f"index.html?step={outcomes[0]}"
+            page_name, anchor = entry["guide"].split("#")
+            assert page(app, page_name.removesuffix(".html")).find(id=anchor) is not None
+        else:
+            assert entry["wizard"] == "index.html"
+
+
+@pytest.mark.sphinx("html", testroot="wizard", confoverrides={"html_baseurl": "https://x.test/"})
+def test_causes_map_uses_the_base_url(app):
+    app.build()
+    data = json.loads((Path(app.outdir) / "troubleshooter" / "causes.json").read_text())
+    assert data["page"] == "https://x.test/index.html"
+    assert data["causes"]["out-of-memory"]["wizard"] == "https://x.test/index.html?step=oom"
+    assert data["causes"]["out-of-memory"]["guide"] == "https://x.test/guide.html#memory"
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_flowchart(app):
+    """One box per question, outcome and answer; no two boxes overlap; edges run left to right."""
+    app.build()
+    details = page(app).select_one("details.ts-flowchart")
+    assert details is not None and "open" not in details.attrs
+    svg = details.select_one("svg")
+    assert svg["role"] == "img"
+    assert "A small test tree" in svg["aria-label"]
+    tree = small_tree()
+    boxes = svg.select("rect")
+    questions = [n for n in tree.nodes.values() if isinstance(n, Question)]
+    answers = sum(len(q.answers) for q in questions)
+    assert len(svg.select("rect.ts-question")) == len(questions)
+    assert len(svg.select("rect.ts-outcome")) == len(tree.outcomes())
+    assert len(svg.select("rect.ts-answer")) == answers
+    assert len(svg.select(".ts-edges path")) == 2 * answers
+    text = svg.get_text(" ")
+    for node in tree.nodes.values():
+        for word in (node.text if isinstance(node, Question) else node.title).split():
+            assert word in text
+    rects = [tuple(float(r[k]) for k in ("x", "y", "width", "height")) for r in boxes]
+    for index, (x, y, w, h) in enumerate(rects):
+        assert x >= 0 and y >= 0
+        assert x + w <= float(svg["width"]) and y + h <= float(svg["height"])
+        for ox, oy, ow, oh in rects[index + 1 :]:
+            assert x + w <= ox or ox + ow <= x or y + h <= oy or oy + oh <= y
+    lefts = {x for x, *_ in rects}
+    rights = {x + w for x, _, w, _ in rects}
+    for path in svg.select(".ts-edges path"):
+        xs = []
+        for command, numbers in re.findall(r"([MCH])([^MCH]*)", path["d"]):
+            values = [float(v) for v in re.findall(r"-?[\d.]+", numbers)]
+            xs += values[::2] if command != "H" else values
+        assert xs == sorted(xs), path["d"]
+        assert min(rights, key=lambda r: abs(r - xs[0])) == pytest.approx(xs[0], abs=0.1)
+        assert min(lefts, key=lambda r: abs(r - xs[-1])) == pytest.approx(xs[-1], abs=0.1)
+
+
+@pytest.mark.sphinx("text", testroot="wizard")
+def test_text_builder_fallback(app):
+    """Without HTML, the tree is text: numbered questions and outcomes, answers saying where
+    they lead, steps, and a link to each guide section."""
+    app.build()
+    assert app.warning.getvalue() == ""
+    text = " ".join((Path(app.outdir) / "index.txt").read_text("utf-8").split())
+    tree = small_tree()
+    names = {}
+    for number, node in enumerate(tree.nodes.values(), start=1):
+        kind = "question" if isinstance(node, Question) else "outcome"
+        names[node.id] = f"{kind} {number}"
+        title = node.text if isinstance(node, Question) else node.title
+        assert f"-[ {kind.capitalize()} {number}: {title} ]-" in text
+    for node in tree.nodes.values():
+        if isinstance(node, Question):
+            assert node.check in text
+            for answer in node.answers:
+                assert f"{answer.label} → go to {names[answer.target]}" in text
+        else:
+            for number, step in enumerate(node.steps, start=1):
+                assert f"{number}. {quoted(step)}" in text
+            assert f"How to tell it worked:** {quoted(node.confirm)}" in text
+    assert "Read more: Memory" in text
+    assert "Example Hub" in text
+
+
+@pytest.mark.parametrize("builder", ["latex", "man", "texinfo", "singlehtml", "dirhtml"])
+def test_other_builders_build_cleanly(make_app, sphinx_test_tempdir, rootdir, builder):
+    import shutil
+
+    source = sphinx_test_tempdir / f"wizard-{builder}"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(rootdir / "test-wizard", source)
+    app = make_app(builder, srcdir=source)
+    app.build()
+    assert app.warning.getvalue() == ""
+
+
+@pytest.mark.sphinx("html", testroot="wizard-badlabel")
+def test_missing_guide_label_is_a_warning_naming_node_and_file(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    assert "outcome 'lost'" in warnings
+    assert "'no-such-section'" in warnings
+    assert "badlabel.toml" in warnings
+    assert "index.md:6" in warnings
+    assert "outcome 'fine'" not in warnings
+
+
+@pytest.mark.sphinx("html", testroot="wizard-broken")
+def test_broken_tree_is_an_error_naming_file_and_ids(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    assert "ERROR" in warnings
+    assert "broken.toml" in warnings
+    assert "'nowhere'" in warnings and "'ask'" in warnings
+    assert "troubleshooter-wizard" in warnings and "troubleshooter-flowchart" in warnings
+    assert "Traceback" not in warnings
+    assert page(app).select_one(".ts-wizard") is None
