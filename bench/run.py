@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import shutil
 import subprocess
 import sys
@@ -58,12 +59,12 @@ PAGES = [
     Page("low-memory guide", "howto/low-memory.html", False),
     Page("troubleshooter page", "troubleshooter.html", False),
 ]
-DEMO_MARKERS = ("jupyterlite", "data-demo")
+# A page carries a demo when one of its tags (not its prose) names JupyterLite or a demo.
+DEMO_TAG = re.compile(r"<[a-z][^>]*(?:jupyterlite|data-demo)[^>]*>", re.IGNORECASE)
 
 
 def carries_demos(html_file: Path) -> bool:
-    text = html_file.read_text(errors="replace").lower()
-    return any(marker in text for marker in DEMO_MARKERS)
+    return DEMO_TAG.search(html_file.read_text(errors="replace")) is not None
 
 
 class Bench:
@@ -276,8 +277,8 @@ class Bench:
     def measure_diagnose(self) -> None:
         group = "diagnose"
         why = "no diagnose timing script in bench/ yet (issue 4)"
-        self.add(not_measured(group, "`diagnose` wall time", "s", why, DIAGNOSE))
-        self.add(not_measured(group, "`jupyter troubleshoot` wall time", "s", why))
+        self.add(not_measured(group, "diagnose wall time", "s", why, DIAGNOSE))
+        self.add(not_measured(group, "jupyter troubleshoot wall time", "s", why))
 
     def measure_demos(self) -> None:
         group = "demos"
