@@ -17,7 +17,6 @@ html_title = "Why did my Jupyter kernel die?"
 extensions = [
     "myst_parser",
     "sphinx_design",
-    "sphinx_copybutton",
     "sphinx_sitemap",
     "notfound.extension",
     "troubleshooter",
@@ -54,5 +53,3 @@ sitemap_excludes = ["search.html", "genindex.html", "404.html"]
 
 notfound_urls_prefix = "/"
 
-copybutton_prompt_text = r"\$ |>>> |\.\.\. "
-copybutton_prompt_is_regexp = True

@@ -76,7 +76,7 @@ def test_copy_button_copies_a_command_without_its_prompt(browser, server):
         shown = block.locator("pre").inner_text()
         assert shown.lstrip().startswith("$ ")
         block.hover()
-        block.locator("button.copybtn").click()
+        block.locator("button.copy-button").click()
         copied = tab.evaluate("navigator.clipboard.readText()")
         assert copied.strip()
         assert not copied.startswith("$ ")
