@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from .a11y import setup_a11y
 from .assets import setup_assets
+from .copy import setup_copy
 from .flowchart import setup_flowchart
 from .platform import setup_platform
 from .wizard import setup_wizard
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 def setup(app: Sphinx) -> dict[str, Any]:
     setup_platform(app)
     setup_assets(app)
+    setup_copy(app)
     setup_a11y(app)
     setup_wizard(app)
     setup_flowchart(app)
