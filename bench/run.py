@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import re
 import shutil
 import subprocess
@@ -259,7 +260,7 @@ class Bench:
     def measure_builds(self) -> None:
         result = builds.measure(self.runs, progress=self.say)
         self.details["builds"] = result
-        runs = f"median of {result['runs']} runs"
+        runs = median_of(result["runs"])
         self.add(Figure("Build", "clean build", "s", result["clean_s"], note=runs))
         self.add(Figure("Build", "no-op rebuild", "s", result["noop_s"], note=runs))
         edited = f"{runs}, editing {result['edited_page']}"
@@ -276,16 +277,64 @@ class Bench:
 
     def measure_diagnose(self) -> None:
         group = "diagnose"
-        why = "no diagnose timing script in bench/ yet (issue 4)"
-        self.add(not_measured(group, "diagnose wall time", "s", why, DIAGNOSE))
-        self.add(not_measured(group, "jupyter troubleshoot wall time", "s", why))
+        names = ("diagnose wall time", "jupyter troubleshoot wall time")
+        budgets = (DIAGNOSE, None)
+        piece = load_piece("diagnose_time")
+        if piece is None:
+            why = "bench/diagnose_time.py does not exist yet (issue 4)"
+            for name, budget in zip(names, budgets, strict=True):
+                self.add(not_measured(group, name, "s", why, budget))
+            return
+        self.say(f"timing diagnose and jupyter troubleshoot, {self.runs} runs each")
+        result = piece.measure(self.runs)
+        self.details["diagnose"] = result
+        keys = ("diagnose_s", "jupyter_troubleshoot_s")
+        for key, name, budget in zip(keys, names, budgets, strict=True):
+            self.add_piece_figure(group, name, "s", result, key, budget)
 
     def measure_demos(self) -> None:
         group = "demos"
-        why = "no demo bench functions in bench/ yet (issue 5)"
-        self.add(not_measured(group, "click to first output", "s", why, DEMO_FIRST_OUTPUT))
-        self.add(not_measured(group, "bytes before first output", "B", why, DEMO_BYTES))
-        self.add(not_measured(group, "JupyterLite output size", "B", why))
+        rows = (
+            ("click_to_output_s", "click to first output", "s", DEMO_FIRST_OUTPUT),
+            ("bytes_to_output", "bytes before first output", "B", DEMO_BYTES),
+            ("lite_output_bytes", "JupyterLite output size", "B", None),
+        )
+        piece = load_piece("lite")
+        if piece is None:
+            why = "bench/lite.py does not exist yet (issue 5)"
+            for _, name, unit, budget in rows:
+                self.add(not_measured(group, name, unit, why, budget))
+            return
+        self.say(f"starting the demos, {self.runs} runs")
+        result = piece.measure(SITE, self.runs)
+        self.details["demos"] = result
+        for key, name, unit, budget in rows:
+            self.add_piece_figure(group, name, unit, result, key, budget)
+
+    def add_piece_figure(
+        self, group: str, name: str, unit: str, result: dict, key: str, budget: Budget | None
+    ) -> None:
+        """One figure from another piece's result; a missing key is that piece failing."""
+        note = str(result.get("note", ""))
+        if key not in result:
+            self.add(failed(group, name, unit, f"the result has no {key!r}", budget))
+        elif result[key] is None:
+            why = note or f"{key} is None"
+            self.add(not_measured(group, name, unit, why, budget))
+        else:
+            runs = median_of(result.get("runs", self.runs))
+            self.add(Figure(group, name, unit, float(result[key]), budget, runs))
+
+
+def median_of(runs: int) -> str:
+    return f"median of {runs} runs" if runs > 1 else "one run"
+
+
+def load_piece(name: str):
+    """Import ``bench/NAME.py`` when another piece has put it there; None when it is absent."""
+    if not (ROOT / "bench" / f"{name}.py").exists():
+        return None
+    return importlib.import_module(f"bench.{name}")
 
 
 STEPS = ("site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds")
