@@ -310,7 +310,11 @@ def load_tree(path: Path | str, platform: Mapping[str, str] | None = None) -> Tr
         raise TreeError(path, [f"not valid TOML: {error}"]) from None
     names = {
         **PLATFORM_DEFAULTS,
-        **{k: v for k, v in (platform or {}).items() if k in PLATFORM_DEFAULTS},
+        **{
+            k: v
+            for k, v in (platform or {}).items()
+            if k in PLATFORM_DEFAULTS and isinstance(v, str)
+        },
     }
     return _Loader(path, names).load(data)
 
