@@ -69,6 +69,7 @@ MAX_EXIT_CODE = 255
 # ``troubleshooter_platform`` instead, the terminal walk uses these.
 PLATFORM_DEFAULTS: dict[str, str] = {
     "service": "your Jupyter service",
+    "support_email": "",
     "unit": "project",
     "settings_page": "the settings page",
     "plain_server": "plain Jupyter server",

@@ -11,21 +11,13 @@ from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
+from ..model import PLATFORM_DEFAULTS as DEFAULT_PLATFORM
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PLATFORM = {
-    "service": "your Jupyter service",
-    "support_email": "",
-    "unit": "project",
-    "settings_page": "the settings page",
-    "plain_server": "plain Jupyter server",
-    "restart_button": "Restart",
-    "memory_meter": "the memory indicator",
-}
 
 
 def resolve_platform(config: Config) -> dict[str, str]:
