@@ -45,7 +45,8 @@ def ensure_installed() -> str:
             check=False,
         )
         if result.returncode != 0:
-            raise Unavailable(f"npm {command} failed: {result.stderr.strip()[-500:]}")
+            lines = [line for line in result.stderr.splitlines() if line.strip()]
+            raise Unavailable(f"npm {command} in bench/ failed: {' / '.join(lines[:3])}")
     package = json.loads((HERE / "node_modules" / "lighthouse" / "package.json").read_text())
     return package["version"]
 
@@ -73,7 +74,8 @@ def run_once(url: str, preset: str, report: Path) -> dict[str, Any]:
         check=False,
     )
     if result.returncode != 0 or not report.exists():
-        raise RuntimeError(f"lighthouse exited with {result.returncode}: {result.stderr[-500:]}")
+        last = " / ".join(line for line in result.stderr.splitlines()[-3:] if line.strip())
+        raise RuntimeError(f"lighthouse exited with {result.returncode}: {last}")
     data = json.loads(report.read_text())
     if data.get("runtimeError"):
         raise RuntimeError(f"lighthouse: {data['runtimeError'].get('message', 'runtime error')}")

@@ -110,7 +110,8 @@ _MARKDOWN_SPECIAL = "\\`*_[]<>|"
 
 
 def escape(text: str) -> str:
-    """Make free text safe inside a Markdown (MyST) table cell."""
+    """Make free text safe inside a Markdown (MyST) table cell: one line, no markup."""
+    text = " ".join(text.split())
     return "".join("\\" + char if char in _MARKDOWN_SPECIAL else char for char in text)
 
 

@@ -85,7 +85,8 @@ class Bench:
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
         shown = report.format_value(figure.value, figure.unit) if figure.value is not None else ""
-        self.say(f"  {figure.group}: {figure.name} = {shown or figure.note} [{figure.status}]")
+        text = shown or " ".join(figure.note.split())
+        self.say(f"  {figure.group}: {figure.name} = {text} [{figure.status}]")
 
     def step(self, title: str, action: Callable[[], None]) -> None:
         self.say(f"== {title}")

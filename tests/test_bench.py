@@ -59,7 +59,7 @@ def _results() -> dict:
         Figure("kernel-terminated guide", "bytes, uncompressed", "B", 206_210, AT_MOST),
         Figure("kernel-terminated guide", "Lighthouse mobile performance", "", 91, AT_LEAST),
         Figure("Build", "clean build", "s", 3.456),
-        report.not_measured("demos", "click to first output", "s", "no <demo> | yet"),
+        report.not_measured("demos", "click to first output", "s", "no <demo> |\n  yet"),
     ]
     pages = {
         "kernel-terminated guide": {
@@ -105,7 +105,7 @@ def test_results_markdown_has_one_row_per_figure_with_value_budget_and_verdict()
     assert build[1:4] == ["3.46 s", "—", "—"]
     demo = _row(markdown, "demos: click to first output")
     assert demo[3] == "not measured"
-    # Free text is escaped so it cannot break the table or turn into HTML.
+    # Free text is escaped and kept on one line so it cannot break the table or turn into HTML.
     assert demo[4] == r"not measured yet: no \<demo\> \| yet"
     assert "| kernel-terminated guide | http.server | 83,515 (1) |" in markdown
 
