@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from troubleshooter.model import Question, load_tree
+from troubleshooter.model import Outcome, Question, load_tree
 
 ROOTS = Path(__file__).parent / "roots"
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
@@ -163,7 +163,9 @@ def test_causes_map_uses_the_base_url(app):
 
 @pytest.mark.sphinx("html", testroot="wizard")
 def test_flowchart(app):
-    """One box per question, outcome and answer; no two boxes overlap; edges run left to right."""
+    """Each question drawn once, each answer once, each outcome once per answer reaching it,
+    a dashed box for a question reached again; no two boxes overlap; every edge runs left to
+    right from the right side of one box to the left side of another."""
     app.build()
     details = page(app).select_one("details.ts-flowchart")
     assert details is not None and "open" not in details.attrs
@@ -171,33 +173,43 @@ def test_flowchart(app):
     assert svg["role"] == "img"
     assert "A small test tree" in svg["aria-label"]
     tree = small_tree()
-    boxes = svg.select("rect")
-    questions = [n for n in tree.nodes.values() if isinstance(n, Question)]
-    answers = sum(len(q.answers) for q in questions)
-    assert len(svg.select("rect.ts-question")) == len(questions)
-    assert len(svg.select("rect.ts-outcome")) == len(tree.outcomes())
-    assert len(svg.select("rect.ts-answer")) == answers
-    assert len(svg.select(".ts-edges path")) == 2 * answers
+    answers = [answer for question in tree.questions() for answer in question.answers]
+    to_outcomes = [a for a in answers if isinstance(tree.nodes[a.target], Outcome)]
+    reached = {a.target for a in answers if isinstance(tree.nodes[a.target], Question)}
+    assert len(svg.select("rect.ts-question")) == len(tree.questions())
+    assert len(svg.select("rect.ts-answer")) == len(answers)
+    assert len(svg.select("rect.ts-outcome")) == len(to_outcomes)
+    # every answer leading to a question but the first one drawn for it is a "see" box
+    assert len(svg.select("rect.ts-see")) == len(answers) - len(to_outcomes) - len(reached)
     text = svg.get_text(" ")
     for node in tree.nodes.values():
-        for word in (node.text if isinstance(node, Question) else node.title).split():
-            assert word in text
-    rects = [tuple(float(r[k]) for k in ("x", "y", "width", "height")) for r in boxes]
+        assert (node.text if isinstance(node, Question) else node.title) in text
+
+    rects = [tuple(float(r[k]) for k in ("x", "y", "width", "height")) for r in svg.select("rect")]
     for index, (x, y, w, h) in enumerate(rects):
         assert x >= 0 and y >= 0
         assert x + w <= float(svg["width"]) and y + h <= float(svg["height"])
         for ox, oy, ow, oh in rects[index + 1 :]:
             assert x + w <= ox or ox + ow <= x or y + h <= oy or oy + oh <= y
-    lefts = {x for x, *_ in rects}
-    rights = {x + w for x, _, w, _ in rects}
-    for path in svg.select(".ts-edges path"):
-        xs = []
-        for command, numbers in re.findall(r"([MCH])([^MCH]*)", path["d"]):
-            values = [float(v) for v in re.findall(r"-?[\d.]+", numbers)]
-            xs += values[::2] if command != "H" else values
-        assert xs == sorted(xs), path["d"]
-        assert min(rights, key=lambda r: abs(r - xs[0])) == pytest.approx(xs[0], abs=0.1)
-        assert min(lefts, key=lambda r: abs(r - xs[-1])) == pytest.approx(xs[-1], abs=0.1)
+    rights = [(x + w, y + h / 2) for x, y, w, h in rects]
+    lefts = [(x, y + h / 2) for x, y, _, h in rects]
+
+    def touches(point, sides):  # coordinates are written with one decimal
+        return any(abs(point[0] - x) < 0.15 and abs(point[1] - y) < 0.15 for x, y in sides)
+
+    edges = svg.select_one(".ts-edges path")["d"].split("M")[1:]
+    assert len(edges) == 2 * len(answers)
+    for edge in edges:
+        numbers = [float(v) for v in re.findall(r"-?[\d.]+", edge)]
+        start, end = tuple(numbers[:2]), tuple(numbers[-2:])
+        if "H" in edge:
+            xs = [numbers[0], numbers[2]]
+            end = (numbers[2], numbers[1])
+        else:
+            xs = numbers[::2]
+        assert xs == sorted(xs), edge
+        assert touches(start, rights), edge
+        assert touches(end, lefts), edge
 
 
 @pytest.mark.sphinx("text", testroot="wizard")

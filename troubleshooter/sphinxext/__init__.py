@@ -8,6 +8,7 @@ from .. import __version__
 from .a11y import setup_a11y
 from .assets import setup_assets
 from .copy import setup_copy
+from .deeplinks import setup_deeplinks
 from .flowchart import setup_flowchart
 from .platform import setup_platform
 from .wizard import setup_wizard
@@ -23,4 +24,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_a11y(app)
     setup_wizard(app)
     setup_flowchart(app)
+    setup_deeplinks(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

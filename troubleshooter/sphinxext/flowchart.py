@@ -1,19 +1,21 @@
-"""The decision tree drawn as a flowchart: a small layered layout, written as inline SVG.
+"""The decision tree drawn as a flowchart: a small tidy-tree layout, written as inline SVG.
 
 The drawing is made at build time from the same tree data as the wizard, with no
-graphviz and no network. It flows left to right: questions and outcomes sit in
-columns by depth, each answer is a small label between its question and its
-target, and edges that skip columns pass through thin placeholders so they never
-cross a box. Colours come from ``currentColor`` and the theme's CSS variables
-(see ``static/wizard.css``), so the chart follows furo's light and dark modes.
+graphviz and no network. It flows left to right: the first question on the left,
+each answer as a small label after its question, then where the answer leads.
+Every question is drawn once; when another answer leads to a question already
+drawn, a dashed "see" box names it instead of an edge across the chart, and
+outcomes are drawn once per answer that reaches them. The chart is thus a tree,
+laid out without crossings: each subtree is placed as high as the ones above it
+allow, column by column, and each question sits in the middle of its answers.
+Colours come from ``currentColor`` and the theme's CSS variables (see
+``static/wizard.css``), so the chart follows furo's light and dark modes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
-from itertools import pairwise
 from textwrap import wrap
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,206 +31,94 @@ if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
 
 NODE_WIDTH = 200
-ANSWER_WIDTH = 132
-COLUMN_GAP = 30
-ROW_GAP = 14
+ANSWER_WIDTH = 180
+ANSWER_LINES = 3
+COLUMN_GAP = 28
+ROW_GAP = 8
 MARGIN = 8
 LINE_HEIGHT = 15
-PADDING = 8
+PADDING = 7
 # Rough average glyph width of a sans-serif face, as a share of the font size;
 # a little generous so wrapped lines stay inside their boxes.
 GLYPH_WIDTH = 0.6
 
 
 @dataclass
-class _Vertex:
-    key: str
-    kind: str  # "question", "outcome", "answer" or "pass" (an edge passing through)
-    lines: list[str] = field(default_factory=list)
-    rank: int = 0
-    height: float = 0.0
+class _Box:
+    kind: str  # "question", "answer", "outcome" or "see" (a question drawn elsewhere)
+    lines: list[str]
+    column: int
+    children: list[_Box] = field(default_factory=list)
     y: float = 0.0
 
+    @property
+    def height(self) -> float:
+        return len(self.lines) * LINE_HEIGHT + 2 * PADDING - 3
 
-def _wrap(text: str, width: float, font_size: float) -> list[str]:
+
+def _wrap(text: str, width: float, font_size: float, most: int = 99) -> list[str]:
     chars = max(8, int((width - 2 * PADDING) / (font_size * GLYPH_WIDTH)))
-    return wrap(text.replace("`", ""), chars, break_on_hyphens=False) or [""]
+    lines = wrap(text.replace("`", ""), chars, break_on_hyphens=False) or [""]
+    if len(lines) > most:  # the wizard and the text version show the whole label
+        last = lines[most - 1]
+        lines = [*lines[: most - 1], (last.rsplit(" ", 1)[0] if " " in last else last) + " …"]
+    return lines
 
 
-def _graph(tree: Tree) -> tuple[dict[str, _Vertex], list[tuple[str, str]]]:
-    """Vertices and edges: question -> answer label -> target, in tree order."""
-    vertices: dict[str, _Vertex] = {}
-    edges: list[tuple[str, str]] = []
-    for node in tree.nodes.values():
-        if isinstance(node, Question):
-            vertices[node.id] = _Vertex(node.id, "question", _wrap(node.text, NODE_WIDTH, 12))
-            for answer in node.answers:
-                key = f"{node.id}\0{answer.id}"
-                lines = _wrap(answer.label, ANSWER_WIDTH, 11)
-                vertices[key] = _Vertex(key, "answer", lines)
-                edges += [(node.id, key), (key, answer.target)]
-        elif isinstance(node, Outcome):
-            vertices[node.id] = _Vertex(node.id, "outcome", _wrap(node.title, NODE_WIDTH, 12))
-    for vertex in vertices.values():
-        vertex.height = len(vertex.lines) * LINE_HEIGHT + 2 * PADDING - 4
-    return vertices, edges
+def _tree_of_boxes(tree: Tree) -> _Box:
+    """The graph unfolded into a tree of boxes, depth first in file order."""
+    drawn: set[str] = set()
+
+    def question(node: Question, column: int) -> _Box:
+        drawn.add(node.id)
+        box = _Box("question", _wrap(node.text, NODE_WIDTH, 12), column)
+        for answer in node.answers:
+            label = _Box("answer", _wrap(answer.label, ANSWER_WIDTH, 11, ANSWER_LINES), column + 1)
+            label.children.append(target(tree.nodes[answer.target], column + 2))
+            box.children.append(label)
+        return box
+
+    def target(node: Question | Outcome, column: int) -> _Box:
+        if isinstance(node, Outcome):
+            return _Box("outcome", _wrap(node.title, NODE_WIDTH, 12), column)
+        if node.id in drawn:
+            return _Box("see", _wrap(f"See: {node.text}", NODE_WIDTH, 12), column)
+        return question(node, column)
+
+    return question(tree.nodes[tree.start], 0)  # type: ignore[arg-type]
 
 
-def _rank(vertices: dict[str, _Vertex], edges: list[tuple[str, str]]) -> None:
-    """Longest-path ranks from the start, so every edge points to a later column."""
-    successors = defaultdict(list)
-    indegree = dict.fromkeys(vertices, 0)
-    for source, target in edges:
-        successors[source].append(target)
-        indegree[target] += 1
-    ready = [key for key, count in indegree.items() if count == 0]
-    while ready:
-        key = ready.pop()
-        for target in successors[key]:
-            vertices[target].rank = max(vertices[target].rank, vertices[key].rank + 1)
-            indegree[target] -= 1
-            if indegree[target] == 0:
-                ready.append(target)
+def _place(box: _Box) -> dict[int, tuple[float, float]]:
+    """Set ``y`` for the subtree at ``box`` (relative); return its extent per column."""
+    extent: dict[int, tuple[float, float]] = {}
+    for child in box.children:
+        child_extent = _place(child)
+        shift = max(
+            (extent[c][1] + ROW_GAP - top for c, (top, _) in child_extent.items() if c in extent),
+            default=0.0,
+        )
+        _shift(child, shift)
+        for column, (top, bottom) in child_extent.items():
+            old_top, old_bottom = extent.get(column, (top + shift, bottom + shift))
+            extent[column] = (min(old_top, top + shift), max(old_bottom, bottom + shift))
+    if box.children:
+        first, last = box.children[0], box.children[-1]
+        middle = (first.y + first.height / 2 + last.y + last.height / 2) / 2
+        box.y = middle - box.height / 2
+    extent[box.column] = (box.y, box.y + box.height)
+    return extent
 
 
-def _split_long_edges(
-    vertices: dict[str, _Vertex], edges: list[tuple[str, str]]
-) -> list[list[str]]:
-    """Each edge as a chain of vertices, one per column it crosses."""
-    chains = []
-    for source, target in edges:
-        chain = [source]
-        for rank in range(vertices[source].rank + 1, vertices[target].rank):
-            key = f"{source}\0{target}\0{rank}"
-            vertices[key] = _Vertex(key, "pass", rank=rank, height=2)
-            chain.append(key)
-        chains.append([*chain, target])
-    return chains
+def _shift(box: _Box, by: float) -> None:
+    box.y += by
+    for child in box.children:
+        _shift(child, by)
 
 
-def _crossings(layers: list[list[str]], links: list[tuple[str, str]]) -> int:
-    position = {key: index for layer in layers for index, key in enumerate(layer)}
-    count = 0
-    for index, (a_source, a_target) in enumerate(links):
-        for b_source, b_target in links[index + 1 :]:
-            if (position[a_source] - position[b_source]) * (
-                position[a_target] - position[b_target]
-            ) < 0:
-                count += 1
-    return count
-
-
-def _order(start: str, vertices: dict[str, _Vertex], chains: list[list[str]]) -> list[list[str]]:
-    """Order each column: depth-first tree order, then barycentre sweeps kept if they help."""
-    links = [(chain[i], chain[i + 1]) for chain in chains for i in range(len(chain) - 1)]
-    successors, predecessors = defaultdict(list), defaultdict(list)
-    for source, target in links:
-        successors[source].append(target)
-        predecessors[target].append(source)
-    seen: list[str] = []
-
-    def visit(key: str) -> None:
-        if key not in seen:
-            seen.append(key)
-            for target in successors[key]:
-                visit(target)
-
-    visit(start)
-    seen += [key for key in vertices if key not in seen]
-    layers: list[list[str]] = [[] for _ in range(max(v.rank for v in vertices.values()) + 1)]
-    for key in seen:
-        layers[vertices[key].rank].append(key)
-
-    best, best_count = [list(layer) for layer in layers], _crossings(layers, links)
-    for sweep in range(8):
-        downward = sweep % 2 == 0
-        neighbours = predecessors if downward else successors
-        indices = range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1)
-        for index in indices:
-            position = {key: i for layer in layers for i, key in enumerate(layer)}
-
-            def barycentre(key: str, neighbours=neighbours, position=position) -> float:
-                around = neighbours[key]
-                if not around:
-                    return position[key]
-                return sum(position[other] for other in around) / len(around)
-
-            layers[index].sort(key=barycentre)
-        if (count := _crossings(layers, links)) < best_count:
-            best, best_count = [list(layer) for layer in layers], count
-    return best
-
-
-def _fit(desired: list[float], heights: list[float]) -> list[float]:
-    """Tops as close to ``desired`` centres as boxes allow without overlapping.
-
-    Least squares under the ordering constraints (pool-adjacent-violators on
-    tops shifted by the space the boxes above need).
-    """
-    offsets, total = [], 0.0
-    for height in heights:
-        offsets.append(total)
-        total += height + ROW_GAP
-    targets = [d - h / 2 - o for d, h, o in zip(desired, heights, offsets, strict=True)]
-    blocks: list[list[float]] = []  # [mean, weight]
-    for target in targets:
-        blocks.append([target, 1.0])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            mean, weight = blocks.pop()
-            blocks[-1][0] = (blocks[-1][0] * blocks[-1][1] + mean * weight) / (
-                blocks[-1][1] + weight
-            )
-            blocks[-1][1] += weight
-    tops = []
-    for mean, weight in blocks:
-        tops += [mean] * int(weight)
-    return [top + offset for top, offset in zip(tops, offsets, strict=True)]
-
-
-def _place(layers: list[list[str]], vertices: dict[str, _Vertex], chains: list[list[str]]) -> None:
-    """Vertical positions: start stacked, then pull each box towards its neighbours."""
-    successors, predecessors = defaultdict(list), defaultdict(list)
-    for chain in chains:
-        for source, target in pairwise(chain):
-            successors[source].append(target)
-            predecessors[target].append(source)
-    for layer in layers:
-        _stack(layer, vertices, [0.0] * len(layer))
-
-    def centre(key: str) -> float:
-        return vertices[key].y + vertices[key].height / 2
-
-    for sweep in range(12):
-        neighbours = predecessors if sweep % 2 == 0 else successors
-        order = layers if sweep % 2 == 0 else layers[::-1]
-        for layer in order:
-            desired = []
-            for key in layer:
-                around = neighbours[key] or predecessors[key] + successors[key]
-                desired.append(sum(map(centre, around)) / len(around) if around else centre(key))
-            _stack(layer, vertices, desired)
-    lowest = min(vertex.y for vertex in vertices.values())
-    for vertex in vertices.values():
-        vertex.y += MARGIN - lowest
-
-
-def _stack(layer: list[str], vertices: dict[str, _Vertex], desired: list[float]) -> None:
-    heights = [vertices[key].height for key in layer]
-    for key, top in zip(layer, _fit(desired, heights), strict=True):
-        vertices[key].y = top
-
-
-def _columns(layers: list[list[str]], vertices: dict[str, _Vertex]) -> list[tuple[float, float]]:
-    """Left edge and width of each column."""
-    columns, x = [], float(MARGIN)
-    for layer in layers:
-        kinds = {vertices[key].kind for key in layer}
-        width = NODE_WIDTH if kinds & {"question", "outcome"} else ANSWER_WIDTH
-        if kinds <= {"pass"}:
-            width = COLUMN_GAP
-        columns.append((x, width))
-        x += width + COLUMN_GAP
-    return columns
+def _walk(box: _Box):
+    yield box
+    for child in box.children:
+        yield from _walk(child)
 
 
 def _num(value: float) -> str:
@@ -238,12 +128,12 @@ def _num(value: float) -> str:
 _NEXT_LINE = f' dy="{LINE_HEIGHT}"'
 
 
-def _text(vertex: _Vertex, x: float, y: float) -> str:
-    size = 11 if vertex.kind == "answer" else 12
+def _text(box: _Box, x: float, y: float) -> str:
+    size = 11 if box.kind == "answer" else 12
     left = _num(x + PADDING)
     spans = "".join(
         f'<tspan x="{left}"{_NEXT_LINE if index else ""}>{escape(line)}</tspan>'
-        for index, line in enumerate(vertex.lines)
+        for index, line in enumerate(box.lines)
     )
     size_attribute = ' font-size="11"' if size == 11 else ""
     return f'<text y="{_num(y + PADDING + size - 2)}"{size_attribute}>{spans}</text>'
@@ -251,62 +141,56 @@ def _text(vertex: _Vertex, x: float, y: float) -> str:
 
 def flowchart_svg(tree: Tree, label: str) -> str:
     """The whole tree as one ``<svg>`` element, named ``label`` for assistive technology."""
-    vertices, edges = _graph(tree)
-    _rank(vertices, edges)
-    chains = _split_long_edges(vertices, edges)
-    layers = _order(tree.start, vertices, chains)
-    _place(layers, vertices, chains)
-    columns = _columns(layers, vertices)
+    root = _tree_of_boxes(tree)
+    _place(root)
+    boxes = list(_walk(root))
+    _shift(root, MARGIN - min(box.y for box in boxes))
+    columns = max(box.column for box in boxes) + 1
+    widths = [NODE_WIDTH if column % 2 == 0 else ANSWER_WIDTH for column in range(columns)]
+    lefts = [MARGIN + sum(widths[:column]) + column * COLUMN_GAP for column in range(columns)]
 
-    def box(key: str) -> tuple[float, float, float, float]:
-        vertex = vertices[key]
-        left, width = columns[vertex.rank]
-        if vertex.kind == "answer":
-            width = min(width, max(map(len, vertex.lines)) * 11 * GLYPH_WIDTH + 2 * PADDING)
-        return left, vertex.y, width, vertex.height
+    def width(box: _Box) -> float:
+        if box.kind == "answer":  # as wide as its longest line, so short answers look short
+            longest = max(map(len, box.lines)) * 11 * GLYPH_WIDTH + 2 * PADDING
+            return min(ANSWER_WIDTH, longest)
+        return NODE_WIDTH
 
-    paths, heads, boxes, texts = [], [], [], []
-    for chain in chains:
-        d = []
-        for source, target in pairwise(chain):
-            sx, sy, sw, sh = box(source)
-            tx, ty, _, th = box(target)
-            x1, y1, x2, y2 = sx + sw, sy + sh / 2, tx, ty + th / 2
-            if not d:
-                d.append(f"M{_num(x1)} {_num(y1)}")
-            elif vertices[source].kind == "pass":
-                d.append(f"H{_num(x1)}")
-            middle = (x1 + x2) / 2
-            d.append(f"C{_num(middle)} {_num(y1)} {_num(middle)} {_num(y2)} {_num(x2)} {_num(y2)}")
-        paths.append(f'<path d="{"".join(d)}"/>')
-        if vertices[chain[-1]].kind != "answer":
-            tx, ty, _, th = box(chain[-1])
-            heads.append(f'<path d="M{_num(tx)} {_num(ty + th / 2)}l-7-4v8z"/>')
-
-    for key in (key for layer in layers for key in layer):
-        vertex = vertices[key]
-        if vertex.kind == "pass":
-            continue
-        x, y, width, height = box(key)
-        radius = min(height / 2, 10) if vertex.kind == "answer" else 5
-        boxes.append(
-            f'<rect class="ts-{vertex.kind}" x="{_num(x)}" y="{_num(y)}"'
-            f' width="{_num(width)}" height="{_num(height)}" rx="{_num(radius)}"/>'
+    edges, heads, rects, texts = [], [], [], []
+    for box in boxes:
+        x, y = lefts[box.column], box.y
+        for child in box.children:
+            x1, y1 = x + width(box), y + box.height / 2
+            x2, y2 = lefts[child.column], child.y + child.height / 2
+            if abs(y1 - y2) < 0.5:
+                edges.append(f"M{_num(x1)} {_num(y1)}H{_num(x2)}")
+            else:
+                middle = _num((x1 + x2) / 2)
+                edges.append(
+                    f"M{_num(x1)} {_num(y1)}C{middle} {_num(y1)} {middle} {_num(y2)}"
+                    f" {_num(x2)} {_num(y2)}"
+                )
+            if child.kind != "answer":
+                heads.append(f"M{_num(x2)} {_num(y2)}l-7-4v8z")
+        dashes = ' stroke-dasharray="4 3"' if box.kind == "see" else ""
+        radius = min(box.height / 2, 10) if box.kind == "answer" else 5
+        rects.append(
+            f'<rect class="ts-{box.kind}" x="{_num(x)}" y="{_num(y)}" width="{_num(width(box))}"'
+            f' height="{_num(box.height)}" rx="{_num(radius)}"{dashes}/>'
         )
-        texts.append(_text(vertex, x, y))
+        texts.append(_text(box, x, y))
 
-    width = max(left + w for left, w in columns) + MARGIN
-    height = max(v.y + v.height for v in vertices.values()) + MARGIN
+    total_width = lefts[-1] + widths[-1] + MARGIN
+    total_height = max(box.y + box.height for box in boxes) + MARGIN
     # Fallback colours are attributes (not a <style>, which a strict CSP would block);
     # wizard.css gives the theme's colours.
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="ts-flow" role="img"'
-        f' aria-label="{escape(label)}" width="{_num(width)}" height="{_num(height)}"'
-        f' viewBox="0 0 {_num(width)} {_num(height)}" fill="currentColor"'
-        f' font-family="sans-serif" font-size="12">'
-        f'<g class="ts-edges" fill="none" stroke="currentColor">{"".join(paths)}</g>'
-        f'<g class="ts-heads">{"".join(heads)}</g>'
-        f'<g class="ts-boxes" fill="none" stroke="currentColor">{"".join(boxes)}</g>'
+        f' aria-label="{escape(label)}" width="{_num(total_width)}"'
+        f' height="{_num(total_height)}" viewBox="0 0 {_num(total_width)} {_num(total_height)}"'
+        f' fill="currentColor" font-family="sans-serif" font-size="12">'
+        f'<g class="ts-edges" fill="none" stroke="currentColor"><path d="{"".join(edges)}"/></g>'
+        f'<g class="ts-heads"><path d="{"".join(heads)}"/></g>'
+        f'<g class="ts-boxes" fill="none" stroke="currentColor">{"".join(rects)}</g>'
         f'<g class="ts-labels">{"".join(texts)}</g></svg>'
     )
 
@@ -351,9 +235,10 @@ def visit_flowchart_html(translator: HTML5Translator, node: flowchart) -> None:
         '<details class="ts-flowchart"><summary>Show the whole tree as a flowchart</summary>'
         '<figure><div class="ts-flow-scroll" tabindex="0" role="group"'
         ' aria-label="Flowchart, scrolls sideways">'
-        f"{node['svg']}</div><figcaption>Questions are plain boxes, answers are the small"
-        " rounded labels, and outcomes have a coloured border. The same tree, in words, is"
-        " the troubleshooter itself.</figcaption></figure></details>"
+        f"{node['svg']}</div><figcaption>Questions are plain boxes, answers the small rounded"
+        " labels after them, and outcomes have a coloured border. A dashed box stands for a"
+        " question drawn elsewhere in the chart. The troubleshooter above holds the same tree"
+        " in words.</figcaption></figure></details>"
     )
     raise nodes.SkipNode
 
