@@ -1,0 +1,708 @@
+"""Read the evidence a dead kernel leaves on a Linux machine, with the standard library alone.
+
+Every reader takes ``root``, the directory that stands for ``/`` (default ``"/"``),
+so the same code reads the real machine, a fixture tree in the tests
+(``tests/fixtures/<case>/proc/...``) or sample files in the browser demos. A file
+that is missing, unreadable or full of garbage gives ``None`` ("unknown") and
+never an exception. The ``parse_*`` functions take the text of one file and are
+pure, for callers that already hold the text.
+
+``collect(root)`` gathers everything into one JSON-ready dict, the ``facts`` that
+``troubleshooter.diagnose.diagnose`` reads. Sizes are bytes, times are seconds,
+``None`` means unknown and the string ``"unlimited"`` means no limit::
+
+    {
+      "machine": {"total", "available"},
+      "cgroup": {"version": 1 | 2 | None, "path", "dir", "limit", "usage", "peak",
+                 "oom_kills", "ooms", "failcnt"},
+      "processes": {"scanned", "truncated", "top": [PROCESS], "kernels": [PROCESS],
+                    "threads", "uid"},
+      "limits": {"nproc", "as", "stack"},           # each [soft, hard]
+      "disk": [{"path", "free", "total"}],
+      "kernel_log": {"source", "oom_kills": [KILL], "segfaults": [FAULT], "traps": [FAULT]},
+      "uptime", "started",                           # seconds since boot; age of PID 1
+      "boot_id",
+      "python": {"version", "executable"},
+      "packages": {name: version or None},
+    }
+
+where PROCESS is ``{"pid", "name", "rss", "peak", "threads", "kernel", "age",
+"connection"}``, KILL is ``{"pid", "name", "anon_rss", "memcg", "ago", "text"}``
+and FAULT is ``{"pid", "name", "address", "sp", "ago", "text"}`` (``ago``:
+seconds before the reading; ``None`` when unknown).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from typing import Any, Union
+
+Root = Union[str, "os.PathLike[str]"]
+
+UNLIMITED = "unlimited"
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "torch",
+    "tensorflow",
+    "matplotlib",
+    "scikit-learn",
+    "ipykernel",
+    "jupyter_client",
+    "pyzmq",
+)
+MAX_FILE = 1 << 20  # bytes read from one file at most
+MAX_PROCESSES = 2000  # /proc entries scanned at most
+TOP_PROCESSES = 5
+MAX_LOG_RECORDS = 50_000
+LOG_SECONDS = 0.05  # time allowed for reading the kernel log
+_HUGE = 1 << 60  # cgroup v1 writes "no limit" as a number close to 2**63
+
+_KERNEL_MARKERS = ("ipykernel_launcher", "ipykernel", "IRkernel", "IJulia")
+_CONNECTION_FILE = re.compile(r"kernel-[\w.-]+\.json")
+_KMSG_RECORD = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
+_DMESG_LINE = re.compile(r"\[\s*(\d+\.\d+)\]\s?(.*)")
+_OOM_KILLED = re.compile(
+    r"(?:Memory cgroup out of memory|Out of memory)[^:]*: Killed process (\d+) \(([^)]*)\)"
+    r"(?:.*?anon-rss:(\d+)kB)?"
+)
+_OOM_KILL_INFO = re.compile(r"oom-kill:(\S+)")
+_SEGFAULT = re.compile(r"(\S+?)\[(\d+)\]: segfault at ([0-9a-f]+) ip [0-9a-f]+ sp ([0-9a-f]+)")
+_TRAP = re.compile(r"traps: (\S+?)\[(\d+)\] trap invalid opcode")
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+# --- reading files -------------------------------------------------------------------
+
+
+def host_path(root: Root, path: str) -> str:
+    """``path`` (absolute, as on the machine) under ``root``."""
+    return os.path.join(os.fspath(root), path.lstrip("/"))
+
+
+def read_text(root: Root, path: str, limit: int = MAX_FILE) -> str | None:
+    """The text of a file under ``root``, or ``None`` if it cannot be read."""
+    try:
+        with open(host_path(root, path), "rb") as file:
+            return file.read(limit).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+
+
+def to_int(text: Any) -> int | None:
+    """A non-negative integer, or ``None`` for anything else."""
+    try:
+        value = int(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+def parse_key_values(text: str | None) -> dict[str, int]:
+    """Lines of ``key value`` (``memory.events``, ``memory.stat``, ``memory.oom_control``)."""
+    values: dict[str, int] = {}
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and (number := to_int(parts[1])) is not None:
+            values[parts[0]] = number
+    return values
+
+
+def parse_limit(text: str | None) -> int | str | None:
+    """A cgroup limit file: bytes, ``"unlimited"`` (``max``, or v1's huge number) or ``None``."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text == "max":
+        return UNLIMITED
+    value = to_int(text)
+    if value is None:
+        return None
+    return UNLIMITED if value >= _HUGE else value
+
+
+# --- machine memory --------------------------------------------------------------------
+
+
+def parse_meminfo(text: str | None) -> dict[str, int | None]:
+    """``/proc/meminfo``: total and available memory in bytes."""
+    fields: dict[str, int] = {}
+    for line in (text or "").splitlines():
+        name, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and (number := to_int(parts[0])) is not None:
+            fields[name.strip()] = number * 1024 if parts[1:] == ["kB"] else number
+    available = fields.get("MemAvailable")
+    if available is None and "MemFree" in fields:
+        available = fields["MemFree"] + fields.get("Buffers", 0) + fields.get("Cached", 0)
+    return {"total": fields.get("MemTotal"), "available": available}
+
+
+def read_meminfo(root: Root = "/") -> dict[str, int | None]:
+    return parse_meminfo(read_text(root, "/proc/meminfo"))
+
+
+# --- the memory cgroup -----------------------------------------------------------------
+
+
+def parse_proc_cgroup(text: str | None) -> dict[str, str]:
+    """``/proc/PID/cgroup``: controller -> path; the v2 (unified) path is under ``""``."""
+    paths: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or not parts[2].startswith("/"):
+            continue
+        for controller in parts[1].split(",") if parts[1] else [""]:
+            paths.setdefault(controller, parts[2])
+    return paths
+
+
+def parse_mountinfo(text: str | None) -> list[dict[str, str]]:
+    """The cgroup mounts in ``/proc/PID/mountinfo``.
+
+    Each is ``{"root", "mountpoint", "fstype", "options"}``.
+    """
+    mounts = []
+    for line in (text or "").splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or len(tail) < 3 or not tail[0].startswith("cgroup"):
+            continue
+        mounts.append(
+            {
+                "root": _unescape(fields[3]),
+                "mountpoint": _unescape(fields[4]),
+                "fstype": tail[0],
+                "options": tail[2],
+            }
+        )
+    return mounts
+
+
+def find_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any] | None:
+    """The memory cgroup of a process: ``{"version", "path", "dir"}``, or ``None``.
+
+    ``path`` is the cgroup as ``/proc/PID/cgroup`` names it, ``dir`` the directory
+    holding its files (under ``root``). cgroup v1's memory controller is preferred
+    when the machine mounts both, because v2 then lacks the memory files.
+    """
+    paths = parse_proc_cgroup(read_text(root, f"/proc/{pid}/cgroup"))
+    mounts = parse_mountinfo(read_text(root, f"/proc/{pid}/mountinfo"))
+    if "memory" in paths:
+        for mount in mounts:
+            if mount["fstype"] == "cgroup" and "memory" in mount["options"].split(","):
+                folder = _cgroup_dir(root, mount, paths["memory"], "memory.limit_in_bytes")
+                if folder:
+                    return {"version": 1, "path": paths["memory"], "dir": folder}
+    if "" in paths:
+        for mount in mounts:
+            if mount["fstype"] == "cgroup2":
+                folder = _cgroup_dir(root, mount, paths[""], "memory.current")
+                if folder:
+                    return {"version": 2, "path": paths[""], "dir": folder}
+    return None
+
+
+def _cgroup_dir(root: Root, mount: dict[str, str], path: str, probe: str) -> str | None:
+    """The directory of ``path`` under ``mount`` that holds ``probe``, if any."""
+    mount_root = mount["root"].rstrip("/")
+    relative = path[len(mount_root) :] if path.startswith(mount_root + "/") else path
+    if path == mount["root"]:
+        relative = "/"
+    candidates = [mount["mountpoint"].rstrip("/") + relative, mount["mountpoint"]]
+    for candidate in candidates:
+        folder = host_path(root, candidate)
+        if os.path.exists(os.path.join(folder, probe)):
+            return folder
+    return None
+
+
+def read_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any]:
+    """Limit, usage, peak and OOM counters of the memory cgroup of ``pid``."""
+    found = find_memory_cgroup(root, pid)
+    facts: dict[str, Any] = {
+        "version": None,
+        "path": None,
+        "dir": None,
+        "limit": None,
+        "usage": None,
+        "peak": None,
+        "oom_kills": None,
+        "ooms": None,
+        "failcnt": None,
+    }
+    if found is None:
+        return facts
+    facts.update(found)
+    folder = found["dir"]
+    if found["version"] == 1:
+        facts.update(parse_cgroup_v1(lambda name: _read_in(folder, name)))
+    else:
+        facts.update(parse_cgroup_v2(lambda name: _read_in(folder, name)))
+        facts["limit"] = _v2_effective_limit(folder, facts["limit"], root)
+    return facts
+
+
+def parse_cgroup_v1(read: Any) -> dict[str, Any]:
+    """cgroup v1 memory files, through ``read(name) -> text or None``."""
+    limit = parse_limit(read("memory.limit_in_bytes"))
+    stat = parse_key_values(read("memory.stat"))
+    if "hierarchical_memory_limit" in stat:  # a parent's limit may be lower
+        inherited = parse_limit(str(stat["hierarchical_memory_limit"]))
+        if isinstance(inherited, int) and (
+            limit == UNLIMITED or limit is None or inherited < limit
+        ):
+            limit = inherited
+    oom_control = parse_key_values(read("memory.oom_control"))
+    return {
+        "limit": limit,
+        "usage": to_int(read("memory.usage_in_bytes")),
+        "peak": to_int(read("memory.max_usage_in_bytes")),
+        "oom_kills": oom_control.get("oom_kill"),
+        "ooms": oom_control.get("under_oom"),
+        "failcnt": to_int(read("memory.failcnt")),
+    }
+
+
+def parse_cgroup_v2(read: Any) -> dict[str, Any]:
+    """cgroup v2 memory files, through ``read(name) -> text or None``."""
+    events = parse_key_values(read("memory.events"))
+    return {
+        "limit": parse_limit(read("memory.max")),
+        "usage": to_int(read("memory.current")),
+        "peak": to_int(read("memory.peak")),
+        "oom_kills": events.get("oom_kill"),
+        "ooms": events.get("oom"),
+        "failcnt": events.get("max"),
+    }
+
+
+def _v2_effective_limit(folder: str, limit: Any, root: Root) -> Any:
+    """The lowest ``memory.max`` from the cgroup up to the top of the mount."""
+    top = os.path.realpath(os.fspath(root))
+    current = os.path.dirname(folder)
+    for _ in range(32):
+        if not os.path.realpath(current).startswith(top) or not os.path.exists(
+            os.path.join(current, "memory.max")
+        ):
+            break
+        parent = parse_limit(_read_in(current, "memory.max"))
+        if isinstance(parent, int) and (not isinstance(limit, int) or parent < limit):
+            limit = parent
+        current = os.path.dirname(current)
+    return limit
+
+
+def _read_in(folder: str, name: str) -> str | None:
+    try:
+        with open(os.path.join(folder, name), "rb") as file:
+            return file.read(MAX_FILE).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return None
+
+
+def _unescape(text: str) -> str:
+    return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), text)
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+def parse_status(text: str | None) -> dict[str, Any]:
+    """``/proc/PID/status``: name, uid, resident memory now and at peak (bytes), threads."""
+    fields: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    uid = fields.get("Uid", "").split()
+    return {
+        "name": fields.get("Name") or None,
+        "uid": to_int(uid[0]) if uid else None,
+        "rss": _kib(fields.get("VmRSS")),
+        "peak": _kib(fields.get("VmHWM")),
+        "threads": to_int(fields.get("Threads")),
+    }
+
+
+def parse_stat_start(text: str | None) -> float | None:
+    """When a process started, in clock ticks since boot (``/proc/PID/stat``, field 22)."""
+    if not text or ")" not in text:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return to_int(fields[19]) if len(fields) > 19 else None
+
+
+def is_kernel(argv: list[str]) -> bool:
+    """A Jupyter kernel: ``ipykernel_launcher`` or a ``-f .../kernel-ID.json`` connection file."""
+    return any(marker in arg for arg in argv for marker in _KERNEL_MARKERS) or any(
+        _CONNECTION_FILE.search(arg) for arg in argv
+    )
+
+
+def read_processes(
+    root: Root = "/", top: int = TOP_PROCESSES, limit: int = MAX_PROCESSES
+) -> dict[str, Any]:
+    """The processes using the most memory, every Jupyter kernel, and our user's threads."""
+    facts: dict[str, Any] = {
+        "scanned": 0,
+        "truncated": False,
+        "top": [],
+        "kernels": [],
+        "threads": None,
+        "uid": None,
+    }
+    try:
+        pids = [name for name in os.listdir(host_path(root, "/proc")) if name.isdigit()]
+    except OSError:
+        return facts
+    if len(pids) > limit:
+        facts["truncated"] = True
+        pids = pids[:limit]
+    own = parse_status(read_text(root, "/proc/self/status"))
+    uid = own["uid"] if own["uid"] is not None or os.fspath(root) != "/" else _getuid()
+    uptime, ticks = read_uptime(root), _clock_ticks()
+    found, threads = [], 0
+    for pid in pids:
+        status = parse_status(read_text(root, f"/proc/{pid}/status"))
+        if status["rss"] is None:
+            continue  # a kernel thread, or gone
+        if status["uid"] == uid and status["threads"]:
+            threads += status["threads"]
+        argv = (read_text(root, f"/proc/{pid}/cmdline", 65536) or "").split("\0")
+        kernel = is_kernel(argv)
+        connection = _connection_file(argv)
+        age = None
+        if kernel:
+            start = parse_stat_start(read_text(root, f"/proc/{pid}/stat"))
+            if start is not None and uptime is not None:
+                age = max(0.0, round(uptime - start / ticks, 1))
+        found.append(
+            {
+                "pid": int(pid),
+                "name": status["name"],
+                "rss": status["rss"],
+                "peak": status["peak"],
+                "threads": status["threads"],
+                "kernel": kernel,
+                "age": age,
+                "connection": connection,
+            }
+        )
+    found.sort(key=lambda process: process["rss"], reverse=True)
+    facts.update(
+        scanned=len(pids),
+        top=found[:top],
+        kernels=[process for process in found if process["kernel"]][:50],
+        threads=threads or None,
+        uid=uid,
+    )
+    return facts
+
+
+def _connection_file(argv: list[str]) -> str | None:
+    """The name of the kernel's connection file: the argument after ``-f``, or kernel-*.json."""
+    for index, arg in enumerate(argv):
+        if arg == "-f" and index + 1 < len(argv):
+            return os.path.basename(argv[index + 1])
+        if arg.startswith("--f="):
+            return os.path.basename(arg[len("--f=") :])
+    match = next((m for arg in argv if (m := _CONNECTION_FILE.search(arg))), None)
+    return match.group(0) if match else None
+
+
+def read_uptime(root: Root = "/") -> float | None:
+    """Seconds since the machine booted (``/proc/uptime``)."""
+    text = read_text(root, "/proc/uptime")
+    try:
+        return float(text.split()[0]) if text else None
+    except (ValueError, IndexError):
+        return None
+
+
+def read_started(root: Root = "/", uptime: float | None = None) -> float | None:
+    """How long ago PID 1 started, in seconds: in a container, the container's age."""
+    start = parse_stat_start(read_text(root, "/proc/1/stat"))
+    if start is None or uptime is None:
+        return None
+    return max(0.0, round(uptime - start / _clock_ticks(), 1))
+
+
+def _kib(text: str | None) -> int | None:
+    parts = (text or "").split()
+    number = to_int(parts[0]) if len(parts) == 2 and parts[1] == "kB" else None
+    return number * 1024 if number is not None else None
+
+
+def _clock_ticks() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK") or 100
+    except (AttributeError, ValueError, OSError):
+        return 100
+
+
+def _getuid() -> int | None:
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+# --- limits and disks ------------------------------------------------------------------
+
+_LIMIT_NAMES = {"Max processes": "nproc", "Max address space": "as", "Max stack size": "stack"}
+
+
+def parse_limits(text: str | None) -> dict[str, list[int | str] | None]:
+    """``/proc/PID/limits``: ``{"nproc", "as", "stack"}``, each ``[soft, hard]``."""
+    limits: dict[str, list[int | str] | None] = dict.fromkeys(_LIMIT_NAMES.values())
+    for line in (text or "").splitlines():
+        for title, key in _LIMIT_NAMES.items():
+            if line.startswith(title):
+                values = [_limit_value(v) for v in line[len(title) :].split()[:2]]
+                if len(values) == 2 and None not in values:
+                    limits[key] = values
+    return limits
+
+
+def read_limits(root: Root = "/") -> dict[str, list[int | str] | None]:
+    """Limits on processes and threads, address space and stack, of this process."""
+    limits = parse_limits(read_text(root, "/proc/self/limits"))
+    if os.fspath(root) == "/" and all(value is None for value in limits.values()):
+        limits = _resource_limits()  # macOS and other systems without /proc
+    return limits
+
+
+def _limit_value(text: str) -> int | str | None:
+    return UNLIMITED if text == "unlimited" else to_int(text)
+
+
+def _resource_limits() -> dict[str, list[int | str] | None]:
+    limits: dict[str, list[int | str] | None] = dict.fromkeys(_LIMIT_NAMES.values())
+    try:
+        import resource
+    except ImportError:
+        return limits
+    for key, name in (("nproc", "RLIMIT_NPROC"), ("as", "RLIMIT_AS"), ("stack", "RLIMIT_STACK")):
+        try:
+            pair = resource.getrlimit(getattr(resource, name))
+        except (AttributeError, ValueError, OSError):
+            continue
+        limits[key] = [UNLIMITED if v == resource.RLIM_INFINITY else v for v in pair]
+    return limits
+
+
+def read_disks(paths: list[str]) -> list[dict[str, Any]]:
+    """Free and total bytes on the file systems holding ``paths``."""
+    disks = []
+    for path in paths:
+        free = total = None
+        try:
+            info = os.statvfs(path)
+            free, total = info.f_bavail * info.f_frsize, info.f_blocks * info.f_frsize
+        except (AttributeError, OSError, ValueError):
+            pass
+        disks.append({"path": path, "free": free, "total": total})
+    return disks
+
+
+def default_disk_paths() -> list[str]:
+    """The home directory and the temporary directory, as a program would find them."""
+    paths = [os.path.expanduser("~")]
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        if os.environ.get(name):
+            paths.append(os.environ[name])
+            break
+    else:
+        paths.append("/tmp")
+    return list(dict.fromkeys(paths))
+
+
+# --- the kernel log --------------------------------------------------------------------
+
+
+def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[dict[str, Any]]]:
+    """OOM kills, segfaults and invalid-opcode traps in kernel log text.
+
+    Accepts ``/dev/kmsg`` records (``6,123,4567890,-;message``) and ``dmesg``
+    lines (``[ 4.567890] message``). ``uptime`` turns timestamps into ``ago``.
+    """
+    found: dict[str, list[dict[str, Any]]] = {"oom_kills": [], "segfaults": [], "traps": []}
+    memcgs: dict[int, str] = {}
+    for line in text.splitlines():
+        stamp, message = _log_line(line)
+        if message is None:
+            continue
+        ago = round(uptime - stamp, 1) if uptime is not None and stamp is not None else None
+        if ago is not None and ago < 0:
+            ago = None  # a log from another boot, or a sample
+        if match := _OOM_KILL_INFO.search(message):
+            info = dict(item.partition("=")[::2] for item in match.group(1).split(","))
+            if (pid := to_int(info.get("pid"))) is not None:
+                memcgs[pid] = info.get("task_memcg") or info.get("oom_memcg") or ""
+        elif match := _OOM_KILLED.search(message):
+            pid = int(match.group(1))
+            anon = to_int(match.group(3))
+            found["oom_kills"].append(
+                {
+                    "pid": pid,
+                    "name": match.group(2),
+                    "anon_rss": anon * 1024 if anon is not None else None,
+                    "memcg": memcgs.get(pid),
+                    "ago": ago,
+                    "text": message.strip()[:300],
+                }
+            )
+        elif match := _SEGFAULT.search(message):
+            found["segfaults"].append(
+                {
+                    "pid": int(match.group(2)),
+                    "name": match.group(1),
+                    "address": int(match.group(3), 16),
+                    "sp": int(match.group(4), 16),
+                    "ago": ago,
+                    "text": message.strip()[:300],
+                }
+            )
+        elif match := _TRAP.search(message):
+            found["traps"].append(
+                {
+                    "pid": int(match.group(2)),
+                    "name": match.group(1),
+                    "address": None,
+                    "sp": None,
+                    "ago": ago,
+                    "text": message.strip()[:300],
+                }
+            )
+    return {key: entries[-20:] for key, entries in found.items()}
+
+
+def _log_line(line: str) -> tuple[float | None, str | None]:
+    if match := _KMSG_RECORD.match(line):
+        return int(match.group(3)) / 1e6, match.group(4)
+    if match := _DMESG_LINE.match(line):
+        return float(match.group(1)), match.group(2)
+    if line and not line[0].isspace():
+        return None, line
+    return None, None
+
+
+def read_kernel_log(
+    root: Root = "/", uptime: float | None = None, seconds: float = LOG_SECONDS
+) -> dict[str, Any]:
+    """The OOM and crash lines of the kernel log, if this user may read it.
+
+    Reads ``/dev/kmsg`` without blocking, for at most ``seconds``; on the real
+    machine, when ``/dev/kmsg`` cannot be opened, tries ``dmesg`` (1 s at most).
+    ``source`` is ``None`` when the log could not be read.
+    """
+    text, source = _read_kmsg(root, seconds), "/dev/kmsg"
+    if text is None and os.fspath(root) == "/":
+        text, source = _run_dmesg(), "dmesg"
+    if text is None:
+        return {"source": None, "oom_kills": [], "segfaults": [], "traps": []}
+    return {"source": source, **parse_kernel_log(text, uptime)}
+
+
+def _read_kmsg(root: Root, seconds: float) -> str | None:
+    try:
+        fd = os.open(host_path(root, "/dev/kmsg"), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while len(chunks) < MAX_LOG_RECORDS and time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 8192)  # the device gives one record per read
+            except BrokenPipeError:
+                continue  # that record was overwritten while we read: skip it
+            except OSError:
+                break  # no more records (EAGAIN), or a read the device refuses
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _run_dmesg() -> str | None:
+    import shutil
+    import subprocess
+
+    if not shutil.which("dmesg"):
+        return None
+    try:
+        done = subprocess.run(["dmesg"], capture_output=True, timeout=1, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout[-MAX_FILE:].decode("utf-8", "replace")
+
+
+# --- Python and packages ---------------------------------------------------------------
+
+
+def read_packages(names: tuple[str, ...] = PACKAGES, path: list[str] | None = None) -> dict:
+    """Installed versions of ``names``, from the ``*.dist-info`` folders on ``sys.path``.
+
+    Listing the folders is much faster than ``importlib.metadata``; a package
+    that is not installed gives ``None``.
+    """
+    wanted = {_normalise(name): name for name in names}
+    versions: dict[str, str | None] = dict.fromkeys(names)
+    for folder in path if path is not None else sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except (OSError, TypeError, ValueError):
+            continue
+        for entry in entries:
+            if not entry.endswith(".dist-info"):
+                continue
+            name, _, version = entry[: -len(".dist-info")].partition("-")
+            key = wanted.get(_normalise(name))
+            if key and versions[key] is None and version:
+                versions[key] = version
+    return versions
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def read_boot_id(root: Root = "/") -> str | None:
+    text = read_text(root, "/proc/sys/kernel/random/boot_id", 100)
+    return text.strip() or None if text else None
+
+
+# --- everything ------------------------------------------------------------------------
+
+
+def collect(root: Root = "/", disks: list[str] | None = None) -> dict[str, Any]:
+    """Every reading above, as the ``facts`` dict described in the module docstring.
+
+    On the real machine (``root="/"``) it also asks the standard library for what
+    ``/proc`` does not say (limits without ``/proc``, the Python running it);
+    under another ``root`` the disks are those of ``disks`` (none by default).
+    """
+    real = os.fspath(root) == "/"
+    uptime = read_uptime(root)
+    return {
+        "machine": read_meminfo(root),
+        "cgroup": read_memory_cgroup(root),
+        "processes": read_processes(root),
+        "limits": read_limits(root),
+        "disk": read_disks(disks if disks is not None else default_disk_paths() if real else []),
+        "kernel_log": read_kernel_log(root, uptime),
+        "uptime": uptime,
+        "started": read_started(root, uptime),
+        "boot_id": read_boot_id(root),
+        "python": {
+            "version": ".".join(map(str, sys.version_info[:3])),
+            "executable": sys.executable or None,
+        },
+        "packages": read_packages() if real else dict.fromkeys(PACKAGES),
+    }
