@@ -7,7 +7,8 @@ Every question is drawn once; when another answer leads to a question already
 drawn, a dashed "see" box names it instead of an edge across the chart, and
 outcomes are drawn once per answer that reaches them. The chart is thus a tree,
 laid out without crossings: each subtree is placed as high as the ones above it
-allow, column by column, and each question sits in the middle of its answers.
+allow, column by column, and each question sits level with its first answer, so
+the chart starts at its top left corner, where a reader looks first.
 Colours come from ``currentColor`` and the theme's CSS variables (see
 ``static/wizard.css``), so the chart follows furo's light and dark modes.
 """
@@ -102,9 +103,8 @@ def _place(box: _Box) -> dict[int, tuple[float, float]]:
             old_top, old_bottom = extent.get(column, (top + shift, bottom + shift))
             extent[column] = (min(old_top, top + shift), max(old_bottom, bottom + shift))
     if box.children:
-        first, last = box.children[0], box.children[-1]
-        middle = (first.y + first.height / 2 + last.y + last.height / 2) / 2
-        box.y = middle - box.height / 2
+        first = box.children[0]
+        box.y = first.y + first.height / 2 - box.height / 2
     extent[box.column] = (box.y, box.y + box.height)
     return extent
 
