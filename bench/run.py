@@ -205,6 +205,8 @@ class Bench:
         }
 
     def measure_lighthouse(self) -> None:
+        if not lighthouse.LIGHTHOUSE.exists():
+            self.say("installing Lighthouse into bench/node_modules (npm ci)")
         try:
             version = lighthouse.ensure_installed()
         except lighthouse.Unavailable as why:
