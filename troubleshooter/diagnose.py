@@ -201,9 +201,16 @@ class Case:
         ]
 
     def own_oom_kills(self) -> list[dict[str, Any]]:
-        """Recent OOM kills in the kernel log that hit this cgroup (or any, if unknown)."""
+        """Recent OOM kills in the kernel log that hit this cgroup (or any, if unknown).
+
+        For a run, only those that happened while it ran.
+        """
         path = self.part("cgroup").get("path")
         kills = self.log("oom_kills")
+        duration = (self.run or {}).get("duration")
+        if isinstance(duration, (int, float)):
+            kills = [k for k in kills if isinstance(k.get("ago"), (int, float))]
+            kills = [k for k in kills if k["ago"] <= duration + 5]
         if not path or path == "/":
             return kills
         return [k for k in kills if not k.get("memcg") or k["memcg"].endswith(path)]
@@ -236,7 +243,8 @@ class Case:
         return False
 
 
-def _size(value: Any) -> str:
+def size_text(value: Any) -> str:
+    """Bytes as people read them: ``1.5 GiB``; ``unknown`` and ``unlimited`` as such."""
     if value == UNLIMITED:
         return "unlimited"
     if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -314,8 +322,9 @@ def read_memory_limit(case: Case) -> Reading:
     peak, limit = cgroup.get("peak"), cgroup.get("limit")
     near = isinstance(peak, int) and isinstance(limit, int) and peak >= NEAR_LIMIT * limit
     if isinstance(limit, int) and isinstance(peak, int):
+        share = _share(peak, limit)
         evidence.append(
-            f"Peak memory use {_size(peak)} of the {_size(limit)} limit{_share(peak, limit)}."
+            f"Peak memory use {size_text(peak)} of the {size_text(limit)} limit{share}."
         )
     if measured_kill:
         return "at-limit", True, evidence
@@ -338,7 +347,7 @@ def read_kernel_count(case: Case) -> Reading:
     held = sum(k.get("rss") or 0 for k in kernels)
     limit = case.limit()
     listing = ", ".join(
-        f"pid {k.get('pid')} {_size(k.get('rss'))}"
+        f"pid {k.get('pid')} {size_text(k.get('rss'))}"
         + (f" up {_duration(k.get('age'))}" if k.get("age") is not None else "")
         for k in kernels[:6]
     )
@@ -346,7 +355,7 @@ def read_kernel_count(case: Case) -> Reading:
         return "alone", True, ["No other Jupyter kernel is running now."]
     evidence = [
         f"{len(kernels)} Jupyter kernel{'s' if len(kernels) > 1 else ''} running now, "
-        f"holding {_size(held)}{_share(held, limit)} of {_size(limit)}: {listing}."
+        f"holding {size_text(held)}{_share(held, limit)} of {size_text(limit)}: {listing}."
     ]
     if limit and held >= KERNELS_SHARE * limit:
         return "several", True, evidence
@@ -362,13 +371,15 @@ def read_memory_pattern(case: Case) -> Reading:
     for kill in case.own_oom_kills()[-1:]:
         if isinstance(kill.get("anon_rss"), int) and limit:
             evidence.append(
-                f"The killed process {kill.get('name')} held {_size(kill['anon_rss'])}"
+                f"The killed process {kill.get('name')} held {size_text(kill['anon_rss'])}"
                 f"{_share(kill['anon_rss'], limit)} of the limit when it was killed."
             )
     return "one-step", False, evidence
 
 
 def read_who_stopped(case: Case) -> Reading:
+    if case.run is not None:
+        return "nobody", True, ["Nobody stopped the run: it ended by itself."]
     started = case.facts.get("started")
     if isinstance(started, (int, float)) and started < RECENT_RESTART:
         return "whole-unit", True, [f"The first process (PID 1) started {_ago(started)}."]
@@ -466,9 +477,18 @@ def read_outside_jupyter(case: Case) -> Reading:
     death = case.death
     if death.signal == "SIGKILL":
         return "killed", True, ["Outside Jupyter, it was killed by SIGKILL too."]
-    if death.signal or (death.exit_code or 0) > 128:
-        return "crashes", True, [f"Outside Jupyter, it ended by {death.signal or death.exit_code}."]
-    return "runs", True, [f"Outside Jupyter, it exited with code {death.exit_code}."]
+    if death.signal:
+        return "crashes", True, [f"Outside Jupyter, it crashed too, by signal {death.signal}."]
+    if death.exit_code == 0:
+        return "runs", True, ["Outside Jupyter, it ran to the end (exit code 0)."]
+    return (
+        None,
+        True,
+        [
+            f"The code stopped with an error (exit code {death.exit_code}). In a notebook that "
+            "error would show under the cell and leave the kernel running: fix it, then run again."
+        ],
+    )
 
 
 READERS: dict[str, Callable[[Case], Reading]] = {
@@ -506,14 +526,15 @@ def _stack_overflow_evidence(case: Case) -> tuple[list[str], list[str]]:
             f"{repeated[1]}) {longest} times in a row: runaway recursion."
         )
     if match := _RECURSION_LIMIT.search(case.code):
-        line = case.code.count("\n", 0, match.start()) + 1
-        evidence.append(f"The code raises the recursion limit on line {line}: {match.group(0)}")
+        evidence.append(f"The code raises the recursion limit: {match.group(0)}")
     for fault in case.log("segfaults")[-1:]:
         address, sp = fault.get("address"), fault.get("sp")
         pid = (case.run or {}).get("pid")
+        if pid is not None and fault.get("pid") != pid:
+            continue  # a run knows its process: another one's fault says nothing
         if address and sp and abs(address - sp) < 64 * 1024:
             line = f"Kernel log, {_ago(fault.get('ago'))}: a fault at the stack pointer: "
-            (evidence if pid and fault.get("pid") == pid else hint).append(line + fault["text"])
+            (evidence if pid else hint).append(line + fault["text"])
     return evidence, hint
 
 
@@ -555,7 +576,7 @@ def _full_disks(case: Case) -> tuple[bool, list[str]]:
         nearly = free < DISK_MIN_FREE or free < DISK_NEARLY_FULL * total
         full = full or nearly
         evidence.append(
-            f"{disk.get('path')}: {_size(free)} free of {_size(total)}"
+            f"{disk.get('path')}: {size_text(free)} free of {size_text(total)}"
             + (" — nearly full." if nearly else ".")
         )
     return full, evidence
@@ -635,13 +656,13 @@ def _outcomes_below(tree: dict[str, Any], node_id: str) -> list[str]:
     return found
 
 
-def _death_evidence(death: Death) -> list[str]:
+def _death_evidence(death: Death, who: str = "The kernel") -> list[str]:
     if death.signal and death.exit_code is not None:
         return [f"Exit code {death.exit_code} means signal {death.signal}."]
     if death.signal:
-        return [f"The kernel ended by signal {death.signal}."]
+        return [f"{who} ended by signal {death.signal}."]
     if death.exit_code is not None:
-        return [f"The kernel exited with code {death.exit_code}."]
+        return [f"{who} exited with code {death.exit_code}."]
     return []
 
 
@@ -690,7 +711,7 @@ def diagnose(
     outcome = nodes.get(outcome_id) if outcome_id else None
     cause = outcome["cause"] if outcome else "unknown"
     unsure = next((s.question for s in path if not s.measured), None)
-    evidence = _death_evidence(death)
+    evidence = _death_evidence(death, "The kernel" if run is None else "The code")
     for step in path:
         evidence.extend(line for line in step.evidence if line not in evidence)
     title = outcome["title"] if outcome else "No outcome fits"
@@ -829,14 +850,14 @@ def describe_facts(facts: dict[str, Any]) -> list[str]:
     machine, cgroup, processes = part("machine"), part("cgroup"), part("processes")
     limits, log, python = part("limits"), part("kernel_log"), part("python")
     lines = [
-        f"memory      {_size(machine.get('total'))} in the machine, "
-        f"{_size(machine.get('available'))} available"
+        f"memory      {size_text(machine.get('total'))} in the machine, "
+        f"{size_text(machine.get('available'))} available"
     ]
     if cgroup.get("version"):
         lines.append(
             f"cgroup      v{cgroup['version']} {cgroup.get('path')}: limit "
-            f"{_size(cgroup.get('limit'))}, usage {_size(cgroup.get('usage'))}, peak "
-            f"{_size(cgroup.get('peak'))}, OOM kills {_count(cgroup.get('oom_kills'))}, "
+            f"{size_text(cgroup.get('limit'))}, usage {size_text(cgroup.get('usage'))}, peak "
+            f"{size_text(cgroup.get('peak'))}, OOM kills {_count(cgroup.get('oom_kills'))}, "
             f"failcnt {_count(cgroup.get('failcnt'))}"
         )
     else:
@@ -845,7 +866,7 @@ def describe_facts(facts: dict[str, Any]) -> list[str]:
     lines.append(
         f"kernels     {len(kernels)} running"
         + "".join(
-            f"; pid {k.get('pid')} {_size(k.get('rss'))} up {_duration(k.get('age'))}"
+            f"; pid {k.get('pid')} {size_text(k.get('rss'))} up {_duration(k.get('age'))}"
             for k in kernels[:5]
         )
         if processes.get("scanned")
@@ -855,18 +876,20 @@ def describe_facts(facts: dict[str, Any]) -> list[str]:
     if top:
         lines.append(
             "top memory  "
-            + "; ".join(f"{p.get('name')} (pid {p.get('pid')}) {_size(p.get('rss'))}" for p in top)
+            + "; ".join(
+                f"{p.get('name')} (pid {p.get('pid')}) {size_text(p.get('rss'))}" for p in top
+            )
         )
     nproc = limits.get("nproc")
     lines.append(
         f"limits      threads {_count(processes.get('threads'))} of "
-        f"{_pair(nproc, _count)}; address space {_pair(limits.get('as'), _size)}; "
-        f"stack {_pair(limits.get('stack'), _size)}"
+        f"{_pair(nproc, _count)}; address space {_pair(limits.get('as'), size_text)}; "
+        f"stack {_pair(limits.get('stack'), size_text)}"
     )
     for disk in facts.get("disk") or []:
         lines.append(
-            f"disk        {disk.get('path')}: {_size(disk.get('free'))} free of "
-            f"{_size(disk.get('total'))}"
+            f"disk        {disk.get('path')}: {size_text(disk.get('free'))} free of "
+            f"{size_text(disk.get('total'))}"
         )
     if log.get("source"):
         lines.append(
@@ -952,10 +975,10 @@ def run(args: argparse.Namespace) -> int:
             "checks": {**state.get("checks", {}), key: state_entry(facts, time.time())},
         }
         save_state(path, state)
-    return _print(json.dumps(verdict.to_json(), indent=2) if args.json else render(verdict))
+    return write_out(json.dumps(verdict.to_json(), indent=2) if args.json else render(verdict))
 
 
-def _print(text: str) -> int:
+def write_out(text: str) -> int:
     """Print, and leave quietly when the reader of the output has gone (``| head``)."""
     try:
         print(text)
