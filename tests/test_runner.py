@@ -108,7 +108,8 @@ def test_a_notebook_runs_its_cells_in_order_and_skips_magics(tmp_path: Path) -> 
     (tmp_path / "helpers.py").write_text("START = 1\n")
     path = notebook(
         tmp_path / "analysis.ipynb",
-        "%matplotlib inline\nimport os\nfrom helpers import START\ntotal = START\n!echo shell\nfiles = !ls\n",
+        "%matplotlib inline\nimport os\nfrom helpers import START\ntotal = START\n"
+        "!echo shell\nfiles = !ls\n",
         "%%time\nraise SystemExit('a cell magic never runs')\n",
         "total += 1\nprint('total', total, 'in', os.path.basename(os.getcwd()))\n",
     )
