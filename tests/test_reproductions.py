@@ -1,0 +1,279 @@
+"""Real kernel deaths, reproduced and diagnosed.
+
+- A real IPython kernel, started by jupyter_client inside a memory cgroup of its
+  own with a 200 MB limit, allocates past the limit; the OOM killer ends it with
+  SIGKILL; ``diagnose --json``, run inside the same cgroup, says out-of-memory
+  and cites the OOM kill. The same for a script under ``run``.
+- A real segfault (``ctypes.string_at(0)``) under ``run`` gives native-crash
+  with faulthandler's traceback; deep recursion with a raised recursion limit
+  gives stack-overflow.
+
+The cgroup tests need root and a writable memory cgroup (v1 or v2); elsewhere
+they are skipped, saying which is missing. They touch nothing outside the
+cgroup they create, and remove it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from troubleshooter.evidence import find_memory_cgroup
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 200 * 1024 * 1024
+BANNER = "Kernel last terminated by signal SIGKILL."
+ALLOCATE = "blocks = [b'x' * (50 * 1024 * 1024) for _ in range(40)]"  # 2 GB, page by page
+
+
+@dataclass
+class Cgroup:
+    version: int
+    path: Path  # the directory of the cgroup
+    name: str  # the cgroup as /proc/PID/cgroup shows it
+
+    @property
+    def procs(self) -> Path:
+        return self.path / "cgroup.procs"
+
+    def inside(self, command: list[str]) -> list[str]:
+        """``command``, started as a member of this cgroup (the shell joins, then execs)."""
+        quoted = " ".join(_quote(word) for word in command)
+        return ["/bin/sh", "-c", f"echo $$ > {_quote(str(self.procs))} && exec {quoted}"]
+
+    def oom_kills(self) -> int:
+        if self.version == 1:
+            text = (self.path / "memory.oom_control").read_text()
+        else:
+            text = (self.path / "memory.events").read_text()
+        return int(
+            next(line.split()[1] for line in text.splitlines() if line.startswith("oom_kill "))
+        )
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def _parent_cgroup() -> tuple[int, Path, str]:
+    """Where the test may create a memory cgroup, or a skip naming what is missing."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a memory cgroup")
+    found = find_memory_cgroup()
+    if found is None:
+        pytest.skip("no memory cgroup (v1 or v2) for this process")
+    folder = Path(found["dir"])
+    if found["version"] == 2:
+        # cgroup v2 puts processes only in leaves: use the top of the hierarchy, whose
+        # children get the memory controller when it is delegated to them
+        mount = folder
+        while (mount.parent / "cgroup.controllers").exists():
+            mount = mount.parent
+        control = (mount / "cgroup.subtree_control").read_text().split()
+        if "memory" not in control:
+            pytest.skip("cgroup v2 without the memory controller enabled for child cgroups")
+        return 2, mount, "/"
+    return 1, folder, found["path"].rstrip("/") + "/"
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[Cgroup]:
+    version, parent, prefix = _parent_cgroup()
+    name = f"troubleshooter-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path = parent / name
+    try:
+        path.mkdir()
+    except OSError as error:
+        pytest.skip(f"cannot create a memory cgroup in {parent}: {error.strerror}")
+    try:
+        if version == 1:
+            (path / "memory.limit_in_bytes").write_text(str(LIMIT))
+            if (path / "memory.memsw.limit_in_bytes").exists():  # no escape into swap
+                (path / "memory.memsw.limit_in_bytes").write_text(str(LIMIT))
+        else:
+            (path / "memory.max").write_text(str(LIMIT))
+            if (path / "memory.swap.max").exists():
+                (path / "memory.swap.max").write_text("0")
+        yield Cgroup(version, path, prefix + name)
+    finally:
+        _remove(path, parent)
+
+
+def _remove(path: Path, parent: Path) -> None:
+    """Move anything left in the cgroup back to its parent, then remove it."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            for pid in (path / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):  # it may have ended meanwhile
+                    (parent / "cgroup.procs").write_text(pid)
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def kernel_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Start a real IPython kernel as a member of a cgroup, through a kernel spec."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    pytest.importorskip("ipykernel")
+    managers = []
+
+    def start(cgroup: Cgroup):
+        spec = tmp_path / "share" / "jupyter" / "kernels" / "in-cgroup"
+        spec.mkdir(parents=True)
+        launcher = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": cgroup.inside(launcher),
+                    "display_name": "Python in a memory cgroup",
+                    "language": "python",
+                }
+            )
+        )
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+        manager = jupyter_client.KernelManager(kernel_name="in-cgroup")
+        manager.start_kernel()
+        managers.append(manager)
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        return manager, client
+
+    yield start
+    for manager in managers:
+        if manager.is_alive():
+            manager.shutdown_kernel(now=True)
+        manager.cleanup_resources()
+
+
+def _wait_for_death(manager: Any, timeout: float = 60) -> int | None:
+    deadline = time.monotonic() + timeout
+    while manager.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return manager.provisioner.process.returncode if manager.provisioner else None
+
+
+def _diagnose_inside(cgroup: Cgroup, cache: Path, *args: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "troubleshooter", "diagnose", "--json", *args]
+    done = subprocess.run(
+        cgroup.inside(command),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(ROOT)},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.cgroup
+def test_a_real_kernel_killed_for_memory_is_diagnosed_as_out_of_memory(
+    memory_cgroup: Cgroup, kernel_in: Any, tmp_path: Path
+) -> None:
+    manager, client = kernel_in(memory_cgroup)
+    pid = manager.provisioner.pid
+    assert str(pid) in memory_cgroup.procs.read_text().split()  # the kernel is in our cgroup
+    assert memory_cgroup.oom_kills() == 0
+
+    client.execute(ALLOCATE)
+    returncode = _wait_for_death(manager)
+    client.stop_channels()
+    assert returncode == -9, "the kernel was not killed by SIGKILL"
+    assert memory_cgroup.oom_kills() >= 1
+
+    result = _diagnose_inside(memory_cgroup, tmp_path / "cache", "--message", BANNER)
+    assert result["cause"] == "out-of-memory", result["evidence"]
+    assert result["facts"]["cgroup"]["path"] == memory_cgroup.name
+    assert result["facts"]["cgroup"]["limit"] == LIMIT
+    assert result["facts"]["cgroup"]["oom_kills"] >= 1
+    evidence = "\n".join(result["evidence"])
+    assert "The kernel ended by signal SIGKILL." in evidence
+    assert f"counts {result['facts']['cgroup']['oom_kills']} OOM kill" in evidence
+    if result["facts"]["kernel_log"]["source"]:  # root reads the kernel log on most machines
+        assert f"Killed process {pid} (python" in evidence
+
+
+@pytest.mark.cgroup
+def test_a_script_killed_for_memory_under_run(memory_cgroup: Cgroup, tmp_path: Path) -> None:
+    script = tmp_path / "big.py"
+    script.write_text(ALLOCATE + "\nprint('not reached')\n")
+    command = [sys.executable, "-m", "troubleshooter", "run", "--json", str(script)]
+    done = subprocess.run(
+        memory_cgroup.inside(command),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["run"]["signal"] == "SIGKILL"
+    assert report["run"]["oom_kills"] >= 1
+    assert report["run"]["limit"] == LIMIT
+    assert report["run"]["peak_rss"] > LIMIT // 2
+    assert report["cause"] == "out-of-memory"
+    assert any("rose by" in line for line in report["evidence"])
+
+
+def _run_json(script: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "troubleshooter", "run", "--json", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_real_segfault_under_run_is_a_native_crash(tmp_path: Path) -> None:
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import ctypes\n\n\ndef read_nothing():\n    ctypes.string_at(0)\n\n\nread_nothing()\n"
+    )
+    report = _run_json(script)
+    assert report["run"]["signal"] == "SIGSEGV"
+    assert (report["cause"], report["outcome"]) == ("native-crash", "native-crash")
+    traceback = report["run"]["traceback"]
+    assert traceback.startswith("Fatal Python error: Segmentation fault")
+    assert f'File "{script}", line 5 in read_nothing' in traceback
+    assert "The output says: Fatal Python error: Segmentation fault" in report["evidence"]
+
+
+def test_deep_recursion_with_a_raised_limit_is_a_stack_overflow(tmp_path: Path) -> None:
+    script = tmp_path / "deep.py"
+    script.write_text(
+        "import sys\n\nsys.setrecursionlimit(10**6)\n\n\n"
+        "def depth(n):\n    return max(map(depth, [n + 1]))  # through C: the C stack grows\n\n\n"
+        "depth(0)\n"
+    )
+    report = _run_json(script)
+    assert report["run"]["signal"] == "SIGSEGV"
+    assert (report["cause"], report["outcome"]) == ("stack-overflow", "stack-overflow")
+    assert "The code raises the recursion limit: setrecursionlimit(10**6)" in report["evidence"]
+    assert any("runaway recursion" in line for line in report["evidence"])
