@@ -255,6 +255,11 @@ def size_text(value: Any) -> str:
     return f"{int(value)} B"
 
 
+def _clip(text: Any, width: int = 120) -> str:
+    text = str(text or "")
+    return text if len(text) <= width else text[: width - 1].rstrip(" ,") + "…"
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -317,7 +322,7 @@ def read_memory_limit(case: Case) -> Reading:
         measured_kill = measured_kill or kills > 0
     own_kills = case.own_oom_kills()
     for kill in own_kills[-2:]:
-        evidence.append(f"Kernel log, {_ago(kill.get('ago'))}: {kill.get('text')}")
+        evidence.append(f"Kernel log, {_ago(kill.get('ago'))}: {_clip(kill.get('text'))}")
     measured_kill = measured_kill or bool(own_kills)
     peak, limit = cgroup.get("peak"), cgroup.get("limit")
     near = isinstance(peak, int) and isinstance(limit, int) and peak >= NEAR_LIMIT * limit
@@ -534,7 +539,7 @@ def _stack_overflow_evidence(case: Case) -> tuple[list[str], list[str]]:
             continue  # a run knows its process: another one's fault says nothing
         if address and sp and abs(address - sp) < 64 * 1024:
             line = f"Kernel log, {_ago(fault.get('ago'))}: a fault at the stack pointer: "
-            (evidence if pid else hint).append(line + fault["text"])
+            (evidence if pid else hint).append(line + _clip(fault["text"]))
     return evidence, hint
 
 
@@ -545,7 +550,7 @@ def _crash_log_evidence(case: Case) -> list[str]:
     pid = (case.run or {}).get("pid")
     for fault in case.log("segfaults")[-1:]:
         if pid is None or fault.get("pid") == pid:
-            evidence.append(f"Kernel log, {_ago(fault.get('ago'))}: {fault.get('text')}")
+            evidence.append(f"Kernel log, {_ago(fault.get('ago'))}: {_clip(fault.get('text'))}")
     return evidence
 
 
@@ -893,8 +898,8 @@ def describe_facts(facts: dict[str, Any]) -> list[str]:
         )
     if log.get("source"):
         lines.append(
-            f"kernel log  {log['source']}: {len(log.get('oom_kills') or [])} OOM kills, "
-            f"{len(log.get('segfaults') or [])} segfaults"
+            f"kernel log  {log['source']}: {_plural(len(log.get('oom_kills') or []), 'OOM kill')}, "
+            f"{_plural(len(log.get('segfaults') or []), 'segfault')}"
         )
     else:
         lines.append("kernel log  unknown: not readable by this user")
@@ -928,6 +933,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--signal", metavar="SIGNAL", help="the signal: SIGKILL, KILL, 9")
     parser.add_argument("--exit-code", metavar="CODE", help="the exit code: 137, 1, -9")
     parser.add_argument(
+        "--root",
+        metavar="PATH",
+        default="/",
+        help="read the evidence from copies of /proc, /sys and /dev under PATH instead of / "
+        "(sample files, or a copy taken elsewhere)",
+    )
+    parser.add_argument(
         "--no-state",
         action="store_true",
         help="neither read nor update the saved counters (" + state_path() + ")",
@@ -957,7 +969,10 @@ def run(args: argparse.Namespace) -> int:
     message = args.message
     if message == "-":
         message = sys.stdin.read(200_000)
-    facts = collect()
+    if not os.path.isdir(args.root):
+        print(f"diagnose: --root {args.root!r} is not a folder", file=sys.stderr)
+        return 2
+    facts = collect(args.root)
     path = state_path()
     state = {} if args.no_state else load_state(path)
     key = state_key(facts)

@@ -1,0 +1,99 @@
+"""The single-file diagnosis on the site: ``_static/troubleshooter-diagnose.py``.
+
+Each HTML build writes the file (``troubleshooter.standalone.build``) with the
+tree's prose in the configured platform names and links to ``html_baseurl``.
+The ``diagnose-download`` directive shows how to get it::
+
+    ```{diagnose-download} link
+    ```
+
+``link`` gives a paragraph with a download link; ``curl`` and ``python`` give a
+copy-paste command that downloads the file and runs it (with curl, or with
+Python alone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from ..causes import SITE_URL
+from ..standalone import FILENAME, build
+from .platform import resolve_platform
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+logger = logging.getLogger(__name__)
+
+STATIC_PATH = f"_static/{FILENAME}"
+
+
+def site_url(config: Config) -> str:
+    """The site's address, ending in ``/``: ``html_baseurl``, else the package's default."""
+    base = (config.html_baseurl or SITE_URL).strip()
+    return base if base.endswith("/") else base + "/"
+
+
+def commands(config: Config) -> dict[str, str]:
+    """The copy-paste commands that fetch the file and run it."""
+    url = site_url(config) + STATIC_PATH
+    fetch = f"import urllib.request as r; r.urlretrieve('{url}', '{FILENAME}')"
+    return {
+        "curl": f"$ curl -fsSLO {url} && python3 {FILENAME}",
+        "python": f'$ python3 -c "{fetch}" && python3 {FILENAME}',
+    }
+
+
+class DiagnoseDownload(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+    KINDS: ClassVar[tuple[str, ...]] = ("link", "curl", "python")
+
+    def run(self) -> list[nodes.Node]:
+        kind = self.arguments[0]
+        if kind not in self.KINDS:
+            raise self.error(f"diagnose-download: {kind!r} is not one of {', '.join(self.KINDS)}")
+        if kind != "link":
+            text = commands(self.config)[kind]
+            block = nodes.literal_block(text, text, language="console")
+            self.set_source_info(block)
+            return [block]
+        prefix = "../" * self.env.docname.count("/")
+        html = (
+            f'<p><a class="reference download" href="{prefix}{STATIC_PATH}" '
+            f'download="{FILENAME}">Download <code>{FILENAME}</code></a> '
+            "(one Python file, nothing to install)</p>"
+        )
+        fallback = nodes.paragraph()
+        url = site_url(self.config) + STATIC_PATH
+        fallback += nodes.reference(url, f"Download {FILENAME}", refuri=url)
+        only = addnodes.only(expr="not html")
+        only += fallback
+        return [nodes.raw("", html, format="html"), only]
+
+
+def _write_file(app: Sphinx, exception: Exception | None) -> None:
+    if exception or app.builder.format != "html":
+        return
+    from ..model import TreeError, load_builtin
+
+    try:
+        tree = load_builtin("kernel-terminated", resolve_platform(app.config)).to_json_dict()
+    except TreeError as error:
+        logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
+        return
+    target = Path(app.outdir) / STATIC_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(build(tree, site_url(app.config)), encoding="utf-8")
+
+
+def setup_download(app: Sphinx) -> None:
+    app.add_directive("diagnose-download", DiagnoseDownload)
+    app.connect("build-finished", _write_file)
