@@ -69,7 +69,7 @@ def measure(runs: int = 7) -> dict[str, Any]:
         commands: dict[str, list[str] | None] = {
             "python_startup": [sys.executable, "-c", "pass"],
             "diagnose": [sys.executable, "-m", "troubleshooter", "diagnose", "--json", *message],
-            "diagnose_single_file": [sys.executable, "-I", str(single), "--json", *message],
+            "diagnose_single_file": [sys.executable, str(single), "--json", *message],
             "jupyter_troubleshoot": _jupyter_troubleshoot(),
         }
         results: dict[str, Any] = {"runs": runs, "goal": GOAL}

@@ -234,3 +234,12 @@ def test_disks_of_home_and_temp() -> None:
 def test_kernel_log_read_is_bounded() -> None:
     log = evidence.read_kernel_log(seconds=0.01)
     assert set(log) == {"source", "oom_kills", "segfaults", "traps"}
+
+
+def test_psutil_fills_in_where_proc_is_missing() -> None:
+    pytest.importorskip("psutil")
+    unknown = evidence.collect(FIXTURES / "macos")
+    machine, processes = evidence._psutil_readings(unknown["machine"], unknown["processes"])
+    assert machine["total"] == evidence.read_meminfo()["total"]
+    assert processes["scanned"] > 1
+    assert processes["top"][0]["rss"] >= processes["top"][-1]["rss"] > 0

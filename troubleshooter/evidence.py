@@ -678,6 +678,49 @@ def read_boot_id(root: Root = "/") -> str | None:
     return text.strip() or None if text else None
 
 
+def _psutil_readings(machine: dict[str, Any], processes: dict[str, Any]) -> tuple[dict, dict]:
+    """Memory and processes from psutil, where it is installed; the inputs unchanged if not."""
+    try:
+        import psutil
+    except ImportError:
+        return machine, processes
+    try:
+        memory = psutil.virtual_memory()
+        machine = {"total": memory.total, "available": memory.available}
+        now, found = time.time(), []
+        fields = ["pid", "name", "memory_info", "cmdline", "num_threads", "create_time"]
+        for number, process in enumerate(psutil.process_iter(fields)):
+            if number >= MAX_PROCESSES:
+                break
+            info = process.info
+            if not info.get("memory_info"):
+                continue
+            argv = info.get("cmdline") or []
+            kernel = is_kernel(argv)
+            found.append(
+                {
+                    "pid": info["pid"],
+                    "name": info.get("name"),
+                    "rss": info["memory_info"].rss,
+                    "peak": None,
+                    "threads": info.get("num_threads"),
+                    "kernel": kernel,
+                    "age": round(now - info["create_time"], 1) if info.get("create_time") else None,
+                    "connection": _connection_file(argv),
+                }
+            )
+    except Exception:  # psutil is a bonus: any failure leaves the readings unknown
+        return machine, processes
+    found.sort(key=lambda process: process["rss"], reverse=True)
+    processes = {
+        **processes,
+        "scanned": len(found),
+        "top": found[:TOP_PROCESSES],
+        "kernels": [process for process in found if process["kernel"]][:50],
+    }
+    return machine, processes
+
+
 # --- everything ------------------------------------------------------------------------
 
 
@@ -685,15 +728,19 @@ def collect(root: Root = "/", disks: list[str] | None = None) -> dict[str, Any]:
     """Every reading above, as the ``facts`` dict described in the module docstring.
 
     On the real machine (``root="/"``) it also asks the standard library for what
-    ``/proc`` does not say (limits without ``/proc``, the Python running it);
+    ``/proc`` does not say (limits without ``/proc``, the Python running it), and
+    psutil, when installed, for memory and processes on systems without ``/proc``;
     under another ``root`` the disks are those of ``disks`` (none by default).
     """
     real = os.fspath(root) == "/"
     uptime = read_uptime(root)
+    machine, processes = read_meminfo(root), read_processes(root)
+    if real and machine["total"] is None and not processes["scanned"]:
+        machine, processes = _psutil_readings(machine, processes)  # no /proc: macOS, Windows
     return {
-        "machine": read_meminfo(root),
+        "machine": machine,
         "cgroup": read_memory_cgroup(root),
-        "processes": read_processes(root),
+        "processes": processes,
         "limits": read_limits(root),
         "disk": read_disks(disks if disks is not None else default_disk_paths() if real else []),
         "kernel_log": read_kernel_log(root, uptime),
