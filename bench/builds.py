@@ -6,6 +6,7 @@ touch the repository's own files.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -18,17 +19,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITED_PAGE = Path("docs/howto/jupyter-kernel-terminated.md")
-SKIP = {".git", ".nox", "_build", "node_modules", "out", "__pycache__", ".pytest_cache"}
+# Never copied: build output, caches (the JupyterLite cache is shared instead), environments.
+SKIP = {".git", ".nox", ".cache", "_build", "node_modules", "out", "__pycache__", ".pytest_cache"}
 
 
 def sphinx_build(confdir: Path, out: Path, *, strict: bool = False) -> tuple[float, list[str]]:
-    """Build ``confdir/docs`` into ``out``; return the wall time and the warning lines."""
+    """Build ``confdir/docs`` into ``out``; return the wall time and the warning lines.
+
+    Every build shares the repository's JupyterLite cache (``.cache/lite``), so a copy of the
+    tree times a clean Sphinx build, not a fresh download of Pyodide and its wheels.
+    """
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "--keep-going", "-q"]
     if strict:
         command.append("-W")
     command += ["-c", str(confdir), str(confdir / "docs"), str(out)]
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = {**os.environ}
+    env.setdefault("TROUBLESHOOTER_LITE_CACHE", str(ROOT / ".cache" / "lite"))
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     warnings = [line for line in result.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
     if result.returncode != 0 and not warnings:
@@ -47,12 +55,10 @@ def _tree_files(root: Path) -> list[Path]:
         check=False,
     )
     if result.returncode == 0:
-        return [Path(name) for name in result.stdout.decode().split("\0") if name]
-    return [
-        path.relative_to(root)
-        for path in root.rglob("*")
-        if path.is_file() and not SKIP.intersection(path.relative_to(root).parts)
-    ]
+        names = [Path(name) for name in result.stdout.decode().split("\0") if name]
+    else:
+        names = [path.relative_to(root) for path in root.rglob("*") if path.is_file()]
+    return [name for name in names if not SKIP.intersection(name.parts)]
 
 
 @contextmanager
