@@ -206,7 +206,10 @@ def test_a_real_kernel_is_found_with_its_connection_file() -> None:
     jupyter_client = pytest.importorskip("jupyter_client")
     manager = jupyter_client.KernelManager(kernel_name="python3")
     manager.start_kernel()
+    client = manager.client()
     try:
+        client.start_channels()
+        client.wait_for_ready(timeout=60)  # started up, with IPython loaded
         pid = manager.provisioner.pid
         processes = evidence.read_processes(top=1000)
         [kernel] = [k for k in processes["kernels"] if k["pid"] == pid]
@@ -214,6 +217,7 @@ def test_a_real_kernel_is_found_with_its_connection_file() -> None:
         assert kernel["rss"] > 10 * MIB
         assert kernel["age"] is not None and kernel["age"] < 120
     finally:
+        client.stop_channels()
         manager.shutdown_kernel(now=True)
 
 
