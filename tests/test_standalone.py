@@ -157,3 +157,47 @@ def test_the_example_on_the_page_is_real_output(tmp_path: Path) -> None:
     output = iter(done.stdout.splitlines())
     for line in example:  # every line of the example, in the same order
         assert line in output, line
+
+
+# --- the page in a browser -------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_page_has_no_accessibility_violations(page: Any, server: str, scheme: str) -> None:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    page.emulate_media(color_scheme=scheme)
+    page.goto(server + "diagnose.html")
+    violations = axe.run(page).response["violations"]
+    assert [v["id"] for v in violations] == []
+
+
+@pytest.mark.browser
+def test_the_download_link_saves_the_file(page: Any, page_log: Any, server: str, site: Any) -> None:
+    page.goto(server + "diagnose.html")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=f"Download {standalone.FILENAME}").click()
+    saved = Path(download.value.path())
+    assert download.value.suggested_filename == standalone.FILENAME
+    assert saved.read_bytes() == (site.html / "_static" / standalone.FILENAME).read_bytes()
+    assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+@pytest.mark.browser
+def test_the_page_fits_a_phone_and_copies_the_one_liner(browser: Any, server: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    try:
+        phone = context.new_page()
+        phone.goto(server + "diagnose.html")
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+        block = phone.locator("div.highlight-console").first
+        block.locator("button.copy-button").click()
+        copied = phone.evaluate("navigator.clipboard.readText()").strip()
+        assert copied.startswith("curl -fsSLO ") and copied.endswith(standalone.FILENAME)
+    finally:
+        context.close()
