@@ -193,7 +193,8 @@
       return node ? { steps, node, id } : null;
     }
 
-    /** The first path, depth first in file order, that reaches nodeId. @param {string} nodeId */
+    /** The first path, depth first in file order, that reaches nodeId.
+     * @param {string} nodeId @returns {string[] | null} */
     pathTo(nodeId, from = this.tree.start, path = /** @type {string[]} */ ([])) {
       if (from === nodeId) return path;
       const node = this.nodes.get(from);
@@ -321,7 +322,10 @@
         copied = true;
       } catch {
         const active = document.activeElement;
-        const area = el("textarea", { class: "ts-offscreen", readonly: "", "aria-hidden": "true" });
+        const area = document.createElement("textarea");
+        area.className = "ts-offscreen";
+        area.readOnly = true;
+        area.setAttribute("aria-hidden", "true");
         area.value = text;
         document.body.append(area);
         area.select();
