@@ -80,6 +80,21 @@ def test_every_node_is_readable_without_javascript(app):
 
 
 @pytest.mark.sphinx("html", testroot="wizard")
+def test_text_version_elsewhere_keeps_the_page_light(app):
+    """With :text-version:, the page carries the wizard's data once and links to the page
+    that writes the tree out, instead of writing it out again."""
+    app.build()
+    summary = page(app, "summary")
+    wizard = summary.select_one("div.ts-wizard")
+    assert wizard.select_one("script.ts-data") is not None
+    assert wizard.select("section") == []
+    link = wizard.select_one(".ts-tree a")
+    assert link["href"] == "index.html#full-tree"
+    assert link.get_text() == "The wizard"
+    assert page(app).select_one("#full-tree") is not None
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
 def test_platform_names_are_filled_in(app):
     app.build()
     text = page(app).select_one("div.ts-wizard").get_text()
@@ -96,7 +111,7 @@ def test_json_data_matches_the_tree(app):
     expected = small_tree().to_json_dict()
     for entry in data["nodes"].values():
         if entry["kind"] == "outcome":
-            assert entry.pop("href") == f"guide.html#{entry['guide']}"
+            entry["guide"] = entry.pop("href").removeprefix("guide.html#")
             assert entry.pop("guide_title")
     data.pop("format")
     assert data == expected
@@ -237,6 +252,11 @@ def test_text_builder_fallback(app):
             assert f"How to tell it worked:** {quoted(node.confirm)}" in text
     assert "Read more: Memory" in text
     assert "Example Hub" in text
+    summary = " ".join((Path(app.outdir) / "summary.txt").read_text("utf-8").split())
+    assert (
+        "Every question and outcome of the troubleshooter is written out in The wizard." in summary
+    )
+    assert "Question 1" not in summary
 
 
 @pytest.mark.parametrize("builder", ["latex", "man", "texinfo", "singlehtml", "dirhtml"])
@@ -260,6 +280,8 @@ def test_missing_guide_label_is_a_warning_naming_node_and_file(app):
     assert "badlabel.toml" in warnings
     assert "index.md:6" in warnings
     assert "outcome 'fine'" not in warnings
+    assert "names label 'no-such-text-version'" in warnings
+    assert "index.md:9: WARNING: troubleshooter-wizard: :text-version:" in warnings
 
 
 @pytest.mark.sphinx("html", testroot="wizard-broken")

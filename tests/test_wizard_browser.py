@@ -317,6 +317,42 @@ def test_python_link_example_from_linking_page(tab):
     assert shown(tab) == expected(resolve_query(TREE, {"exit_code": "-11"}))
 
 
+def test_causes_map_opens_each_cause(tab, site):
+    """troubleshooter/causes.json: every cause's wizard address opens its first outcome, and
+    its guide address names a section that exists."""
+    import json
+
+    data = json.loads((site.html / "troubleshooter" / "causes.json").read_text("utf-8"))
+    assert data["format"] == 1 and data["tree"] == TREE.id
+    site_url = runpy.run_path(str(ROOT / "conf.py"))["html_baseurl"]
+    assert set(data["causes"]) == set(CAUSES)
+    for cause_id, entry in data["causes"].items():
+        outcomes = [o.id for o in TREE.outcomes() if o.cause == cause_id]
+        assert entry["outcomes"] == outcomes
+        tab.goto(entry["wizard"].replace(site_url, tab.base), wait_until="domcontentloaded")
+        expected_title = title(TREE.nodes[outcomes[0]]) if outcomes else title(START)
+        assert heading(tab).inner_text() == expected_title, cause_id
+        page, anchor = entry["guide"].removeprefix(site_url).split("#")
+        html = (site.html / page).read_text("utf-8")
+        assert f'id="{anchor}"' in html, entry["guide"]
+
+
+def test_deep_links_on_the_guide_page(tab, site):
+    """The error banner links to the guide: once the guide shows the wizard, its deep links
+    work there as on the troubleshooter page."""
+    guide = "howto/jupyter-kernel-terminated.html"
+    if 'class="ts-wizard"' not in (site.html / guide).read_text("utf-8"):
+        pytest.skip(f"{guide} does not show the wizard (yet)")
+    for name in NAMED_SIGNALS:
+        query = f"signal={name}"
+        open_page(tab, query, page=guide)
+        assert shown(tab) == expected(resolve_query(TREE, first_values(query))), query
+    choice = tab.locator(".ts-choices button").first
+    if choice.count():
+        choice.click()
+        assert "step=" in tab.url
+
+
 # --- hostile addresses -------------------------------------------------------------------
 
 HOSTILE = [

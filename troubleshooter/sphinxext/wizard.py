@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
@@ -68,11 +69,16 @@ def anchor(node_id: str) -> str:
 
 
 class WizardDirective(SphinxDirective):
-    """``.. troubleshooter-wizard:: TREE`` shows TREE as a wizard (HTML) or as text."""
+    """``.. troubleshooter-wizard:: TREE`` shows TREE as a wizard (HTML) or as text.
+
+    ``:text-version: LABEL`` leaves the whole tree in words out of this page and links
+    to LABEL, where another ``troubleshooter-wizard`` of the same tree writes it out.
+    It keeps a long page light: the wizard's data then travels once, not twice.
+    """
 
     required_arguments = 1
     has_content = False
-    option_spec: ClassVar[dict[str, Any]] = {}
+    option_spec: ClassVar[dict[str, Any]] = {"text-version": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
         try:
@@ -80,10 +86,11 @@ class WizardDirective(SphinxDirective):
         except model.TreeError as error:
             raise self.error(f"troubleshooter-wizard: {error}") from None
         self.env.note_dependency(str(tree.source))
-        node = wizard(tree=tree)
+        text_version = self.options.get("text-version", "")
+        node = wizard(tree=tree, text_version=text_version)
         self.set_source_info(node)
         uses = _uses(self.env).setdefault(self.env.docname, [])
-        uses.append(WizardUse(tree, self.lineno))
+        uses.append(WizardUse(tree, self.lineno, text_version))
         return [node]
 
 
@@ -91,6 +98,7 @@ class WizardDirective(SphinxDirective):
 class WizardUse:
     tree: Tree
     line: int
+    text_version: str = ""
 
 
 def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
@@ -126,13 +134,15 @@ def guide_href(builder: Builder, fromdocname: str, link: GuideLink) -> str:
 
 def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
-    address (``href``) and section title (``guide_title``)."""
+    address (``href``) and section title (``guide_title``) in place of the label."""
     data = tree.to_json_dict()
     data["format"] = DEEP_LINK_FORMAT
     for node_id, entry in data["nodes"].items():
-        if entry["kind"] == "outcome" and node_id in hrefs:
-            entry["href"] = hrefs[node_id]
-            entry["guide_title"] = titles[node_id]
+        if entry["kind"] == "outcome":
+            del entry["guide"]
+            if node_id in hrefs:
+                entry["href"] = hrefs[node_id]
+                entry["guide_title"] = titles[node_id]
     return data
 
 
@@ -199,13 +209,20 @@ def render_html(tree: Tree, hrefs: dict[str, str], titles: dict[str, str], level
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     tree: Tree = node["tree"]
     level = translator.section_level + 1
+    if "text_href" in node:
+        text = (
+            "<p>The troubleshooter needs JavaScript to go step by step. Every question and"
+            f' outcome is also written out on <a href="{escape(node["text_href"])}">'
+            f"{escape(node['text_title'])}</a>.</p>"
+        )
+    else:
+        text = render_html(tree, node["hrefs"], node["titles"], level)
     translator.body.append(
         f'<div class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
         f' data-heading-level="{min(level, 6)}">'
         f'<script type="application/json" class="ts-data">'
         f"{json_for_script(wizard_data(tree, node['hrefs'], node['titles']))}</script>"
-        f'<div class="ts-tree">{render_html(tree, node["hrefs"], node["titles"], level)}</div>'
-        "</div>"
+        f'<div class="ts-tree">{text}</div></div>'
     )
     raise nodes.SkipNode
 
@@ -280,11 +297,26 @@ def resolve_wizards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             for outcome in tree.outcomes()
             if (link := guide_link(app.env, outcome.guide))
         }
+        elsewhere = guide_link(app.env, node["text_version"]) if node["text_version"] else None
         if app.builder.format == "html":
             node["hrefs"] = {
                 node_id: guide_href(app.builder, docname, link) for node_id, link in links.items()
             }
             node["titles"] = {node_id: link.title for node_id, link in links.items()}
+            if elsewhere:
+                node["text_href"] = guide_href(app.builder, docname, elsewhere)
+                node["text_title"] = elsewhere.title
+            continue
+        if elsewhere:
+            ref = make_refnode(
+                app.builder,
+                docname,
+                elsewhere.docname,
+                elsewhere.anchor,
+                nodes.Text(elsewhere.title),
+            )
+            text = "Every question and outcome of the troubleshooter is written out in "
+            node.replace_self(_paragraph(text, ref, "."))
             continue
         refs = {
             node_id: make_refnode(
@@ -302,6 +334,14 @@ def check_guide_labels(app: Sphinx, env: BuildEnvironment) -> None:
     """Every outcome's guide label must exist: a missing one is a warning naming node and file."""
     for docname, uses in sorted(_uses(env).items()):
         for use in uses:
+            if use.text_version and guide_link(env, use.text_version) is None:
+                logger.warning(
+                    "troubleshooter-wizard: :text-version: names label %r, which no page defines",
+                    use.text_version,
+                    location=(docname, use.line),
+                    type="troubleshooter",
+                    subtype="guide",
+                )
             for node in use.tree.nodes.values():
                 if isinstance(node, Outcome) and guide_link(env, node.guide) is None:
                     logger.warning(
