@@ -9,6 +9,7 @@ from .a11y import setup_a11y
 from .assets import setup_assets
 from .copy import setup_copy
 from .deeplinks import setup_deeplinks
+from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
 from .platform import setup_platform
@@ -26,5 +27,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_wizard(app)
     setup_flowchart(app)
     setup_deeplinks(app)
+    setup_demos(app)
     setup_download(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
