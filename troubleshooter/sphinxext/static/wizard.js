@@ -159,7 +159,7 @@
       this.back = this.button("Back", () => this.go(this.path.slice(0, -1)));
       this.restart = this.button("Start over", () => this.go([]));
       const copy = this.button("Copy summary", () => this.copy(this.summary()));
-      this.live = el("p", { class: "ts-live", role: "status" });
+      this.live = el("p", { class: "ts-live", role: "status", "aria-live": "polite" });
       const controls = el("div", { class: "ts-controls" }, this.back, this.restart, copy);
       root.append(el("div", { class: "ts-app" }, this.nav, this.panel, controls, this.live));
       root.querySelector(".ts-tree")?.setAttribute("hidden", "");
