@@ -367,7 +367,7 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: Any) -
 
 
 def _add_static_path(app: Sphinx) -> None:
-    if app.builder.format == "html":
+    if app.builder.format == "html" and str(STATIC_DIR) not in app.config.html_static_path:
         app.config.html_static_path.append(str(STATIC_DIR))
 
 
