@@ -182,11 +182,12 @@ class LiteStatus:
     reason: str = ""
 
 
-_STATUS: weakref.WeakKeyDictionary[Sphinx, LiteStatus] = weakref.WeakKeyDictionary()
+# Per build environment: the one object every handler and translator of a build reaches.
+_STATUS: weakref.WeakKeyDictionary[BuildEnvironment, LiteStatus] = weakref.WeakKeyDictionary()
 
 
-def _status(app: Sphinx) -> LiteStatus:
-    return _STATUS.setdefault(app, LiteStatus(reason="the demos were not prepared"))
+def _status(env: BuildEnvironment) -> LiteStatus:
+    return _STATUS.setdefault(env, LiteStatus(reason="the demos were not prepared"))
 
 
 def visit_memory_demo_html(self: HTML5Translator, node: memory_demo) -> None:
@@ -198,7 +199,7 @@ def depart_memory_demo_html(self: HTML5Translator, node: memory_demo) -> None:
 
 
 def visit_demo_controls_html(self: HTML5Translator, node: demo_controls) -> None:
-    status = _status(self.builder.app)
+    status = _status(self.builder.env)
     if status.build is None:
         self.body.append(
             '<p class="memory-demo-unavailable"><strong>Demo unavailable in this build:</strong> '
@@ -239,25 +240,31 @@ def _prepare_lite(app: Sphinx, env: BuildEnvironment) -> None:
     """Before any page is written: have the JupyterLite ready, or know why not."""
     if app.builder.format != "html" or not _demo_pages(env):
         return
+    mode = app.config.troubleshooter_lite_pyodide
+    if mode not in lite.MODES:
+        reason = f"troubleshooter_lite_pyodide must be one of {lite.MODES}, not {mode!r}"
+        _STATUS[env] = LiteStatus(reason=reason)
+        logger.warning("%s; no demo runs", reason, type="troubleshooter", subtype="config")
+        return
     cache = Path(app.config.troubleshooter_lite_cache or lite.default_cache(Path(app.confdir)))
     try:
-        build = lite.prepare(cache, app.config.troubleshooter_lite_pyodide, logger.info)
+        build = lite.prepare(cache, mode, logger.info)
     except lite.LiteUnavailable as error:
-        _STATUS[app] = LiteStatus(reason=str(error))
+        _STATUS[env] = LiteStatus(reason=str(error))
         logger.info("troubleshooter: the demos are unavailable in this build: %s", error)
         return
-    _STATUS[app] = LiteStatus(build=build)
+    _STATUS[env] = LiteStatus(build=build)
 
 
 def _add_script(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    if pagename in _demo_pages(app.env) and _status(app).build is not None:
+    if pagename in _demo_pages(app.env) and _status(app.env).build is not None:
         app.add_js_file(SCRIPT, loading_method="defer")
 
 
 def _publish_lite(app: Sphinx, exception: BaseException | None) -> None:
-    build = _status(app).build
+    build = _status(app.env).build
     if exception is None and build is not None and lite.publish(build, Path(app.outdir)):
         logger.info("troubleshooter: copied the demos' JupyterLite into %s/lite", app.outdir)
 

@@ -515,7 +515,7 @@ def ensure_base(cache: Path, mode: str, log: Log = _quiet) -> Path:
     if mode not in MODES:
         raise LiteUnavailable(f"troubleshooter_lite_pyodide must be one of {MODES}, not {mode!r}")
     _version("jupyterlite-core")
-    final = cache / f"base-{base_key(mode)}"
+    final = cache / f"base-{mode}-{base_key(mode)}"
     if final.exists():
         return final
     with _locked(cache):
@@ -524,7 +524,7 @@ def ensure_base(cache: Path, mode: str, log: Log = _quiet) -> Path:
             with _building(final) as scratch:
                 build_base(scratch, mode, cache / "downloads", log)
             log(f"JupyterLite assembled in {time.monotonic() - started:.0f} s")
-            _keep_newest(cache, "base", keep=2)
+            _keep_newest(cache, f"base-{mode}", keep=2)
     return final
 
 

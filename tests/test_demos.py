@@ -1,0 +1,275 @@
+"""The browser demos without a browser: demo files, the directive, the JupyterLite in the site.
+
+Each demo's expected output (``docs/demos/NAME.txt``) is checked against what the Pyodide
+shipped to readers prints, run under Node.js. After editing a demo, refresh the expected
+outputs with ``pytest tests/test_demos.py --force-regen`` and read the diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from troubleshooter.sphinxext import demos, lite, lite_compile
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILES = sorted((ROOT / "docs" / "demos").glob("*.py"))
+CACHE = lite.default_cache(ROOT)
+# <link> relations a browser fetches (a canonical link is only an address).
+FETCHED_LINKS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "manifest"}
+USE_CACHE = {"troubleshooter_lite_cache": str(CACHE)}
+HAS_NPM = bool(shutil.which("npm") and shutil.which("node"))
+# Hosts that serve fonts or packages to pages; none may appear in a built page.
+THIRD_PARTY = re.compile(r"fonts\.googleapis|fonts\.gstatic|jsdelivr|unpkg\.com|cdnjs", re.I)
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    return Path(__file__).parent / "roots"
+
+
+@pytest.fixture(scope="session")
+def lite_base() -> Path:
+    """The assembled JupyterLite from the repository's cache, built if needed."""
+    try:
+        return lite.ensure_base(CACHE, "local")
+    except lite.LiteUnavailable as error:
+        if HAS_NPM:
+            pytest.fail(f"npm and node are here, yet the demos could not be built: {error}")
+        pytest.skip(f"the demos cannot be built here: {error}")
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
+
+
+# --- the demo files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda path: path.stem)
+def test_expected_output_is_what_the_browser_python_prints(path, lite_base, file_regression):
+    demo = demos.read_demo(path)
+    wheels = (lite.ensure_project_wheel(CACHE),) if "troubleshooter" in demo.code else ()
+    printed = lite.run_in_pyodide(lite_base, demo.code, wheels)
+    file_regression.check(printed, fullpath=path.with_suffix(".txt"))
+
+
+def _demos_on_page() -> list[str]:
+    """The demos on the demos page, in order."""
+    page = (ROOT / "docs" / "demos.md").read_text("utf-8")
+    return re.findall(r"\{memory-demo\} demos/(\w+)\.py", page)
+
+
+def test_every_demo_is_on_the_demos_page():
+    assert sorted(_demos_on_page()) == [path.stem for path in DEMO_FILES]
+
+
+def test_a_demo_shows_its_code_without_the_docstring(tmp_path):
+    (tmp_path / "d.py").write_text('"""Title line\n\nMore words.\n"""\n\nx = 1\nprint(x)\n')
+    (tmp_path / "d.txt").write_text("1\n")
+    demo = demos.read_demo(tmp_path / "d.py")
+    assert (demo.title, demo.code, demo.expected) == ("Title line", "x = 1\nprint(x)\n", "1\n")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected", "message"),
+    [
+        ("print(1)\n", "1\n", "must start with a docstring"),
+        ('"""T"""\nprint(1\n', "1\n", "line 2"),
+        ('"""T"""\nprint(1)\n', None, "has no expected output d.txt"),
+    ],
+    ids=["no-docstring", "syntax-error", "no-output"],
+)
+def test_a_broken_demo_gets_a_message_naming_it(tmp_path, source, expected, message):
+    (tmp_path / "d.py").write_text(source)
+    if expected is not None:
+        (tmp_path / "d.txt").write_text(expected)
+    with pytest.raises(demos.DemoError, match=message) as raised:
+        demos.read_demo(tmp_path / "d.py")
+    assert "d.py" in str(raised.value)
+
+
+# --- precompiling ------------------------------------------------------------------------
+
+
+def test_only_the_imported_modules_are_compiled(tmp_path, monkeypatch):
+    source = tmp_path / "demo_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("demo_pkg/__init__.py", "VALUE = 42\n")
+        archive.writestr("demo_pkg/unused.py", "OTHER = 1\n")
+        archive.writestr("demo_pkg-1.0.dist-info/RECORD", "demo_pkg/__init__.py,sha256=x,11\n")
+    target = tmp_path / "compiled.whl"
+    imported = {"/site/demo_pkg/__init__.py"}
+    count = lite_compile.compile_archive(source, target, "/site/", imported, is_wheel=True)
+    with zipfile.ZipFile(target) as archive:
+        names = set(archive.namelist())
+        record = archive.read("demo_pkg-1.0.dist-info/RECORD").decode()
+    assert count == 1
+    assert names == {
+        "demo_pkg/__init__.pyc",
+        "demo_pkg/unused.py",
+        "demo_pkg-1.0.dist-info/RECORD",
+    }
+    assert record.startswith("demo_pkg/__init__.pyc,sha256=")
+    # The compiled module imports without its source, straight from the archive.
+    monkeypatch.syspath_prepend(str(target))
+    monkeypatch.delitem(sys.modules, "demo_pkg", raising=False)
+    assert importlib.import_module("demo_pkg").VALUE == 42
+
+
+# --- the assembled JupyterLite -----------------------------------------------------------
+
+
+def test_the_lock_matches_the_files_shipped(lite_base):
+    pyodide = lite_base / "static" / "pyodide"
+    lock = json.loads((pyodide / "pyodide-lock.json").read_text())
+    for name in lite.PRELOAD:
+        assert name in lock["packages"], name
+    for entry in lock["packages"].values():
+        data = (pyodide / entry["file_name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["file_name"]
+
+
+def test_the_lite_build_asks_no_other_host(lite_base):
+    config = json.loads((lite_base / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = config["litePluginSettings"][lite.KERNEL_PLUGIN]
+    assert kernel["pyodideUrl"] == "./static/pyodide/pyodide.mjs"
+    assert kernel["disablePyPIFallback"] is True
+    assert all(url.startswith("./") for url in kernel["pipliteUrls"])
+    assert [ext["name"] for ext in config["federated_extensions"]] == [lite.KERNEL_EXTENSION]
+
+
+def test_the_lite_build_carries_only_the_repl_and_no_source_maps(lite_base):
+    assert (lite_base / "repl" / "index.html").exists()
+    for app in ("lab", "notebooks", "tree", "edit", "consoles"):
+        assert not (lite_base / app).exists(), app
+    assert list(lite_base.rglob("*.map")) == []
+
+
+def test_publishing_twice_copies_once(lite_base, tmp_path):
+    build = lite.LiteBuild(base=lite_base, wheel=lite.ensure_project_wheel(CACHE))
+    assert lite.publish(build, tmp_path) is True
+    index = json.loads((tmp_path / "lite" / "pypi" / "all.json").read_text())
+    assert demos.project_distribution() in index
+    assert lite.publish(build, tmp_path) is False
+
+
+def test_the_cdn_setting_leaves_pyodide_to_the_kernel_default(tmp_path):
+    base = lite.ensure_base(tmp_path, "cdn")
+    config = json.loads((base / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    assert "pyodideUrl" not in config["litePluginSettings"][lite.KERNEL_PLUGIN]
+    assert not (base / "static" / "pyodide").exists()
+
+
+# --- the directive, in small projects ----------------------------------------------------
+
+
+@pytest.mark.sphinx("html", testroot="demos", confoverrides=USE_CACHE)
+def test_a_demo_page_shows_code_output_and_a_button(app, lite_base):
+    app.build()
+    assert app.warning.getvalue() == ""
+    page = soup(Path(app.outdir) / "index.html")
+    section = page.select_one("section.memory-demo")
+    title = section.select_one("#" + section["aria-labelledby"])
+    assert title.get_text() == "Say hello"
+    code = section.select_one(".highlight-python pre").get_text()
+    assert code == 'print("hello from the demo")\n'
+    assert section.select_one(".memory-demo-output pre").get_text() == "hello from the demo\n"
+    run = section.select_one(".memory-demo-run")
+    assert run["data-demo"] == "hello"
+    button = run.select_one("button")
+    assert button.get_text() == "Run this demo" and button.has_attr("hidden")
+    assert run.select_one('[role="status"][aria-live="polite"]') is not None
+    assert page.find("iframe") is None
+    scripts = [tag["src"] for tag in page.find_all("script", src=True)]
+    assert any("demos.js" in src for src in scripts)
+    plain = (Path(app.outdir) / "plain.html").read_text()
+    assert "demos.js" not in plain and "lite/" not in plain
+    assert (Path(app.outdir) / "lite" / "repl" / "index.html").exists()
+
+
+@pytest.mark.sphinx("text", testroot="demos", confoverrides=USE_CACHE)
+def test_other_builders_show_the_code_and_output_without_a_button(app, lite_base):
+    app.build()
+    text = (Path(app.outdir) / "index.txt").read_text()
+    assert "Say hello" in text
+    assert 'print("hello from the demo")' in text
+    assert "hello from the demo\n" in text
+    assert "Run this demo" not in text
+
+
+@pytest.mark.sphinx("html", testroot="demos", srcdir="demos-without-npm")
+def test_without_npm_the_page_says_the_demo_is_unavailable(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm, no node
+    app.config.troubleshooter_lite_cache = str(tmp_path / "empty-cache")
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert "npm was not found" in app.status.getvalue()
+    page = soup(Path(app.outdir) / "index.html")
+    note = page.select_one(".memory-demo-unavailable")
+    assert "Demo unavailable in this build" in note.get_text()
+    assert page.select_one(".memory-demo-output") is not None
+    assert page.find("button", string="Run this demo") is None
+    assert "demos.js" not in str(page)
+    assert not (Path(app.outdir) / "lite").exists()
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="demos",
+    srcdir="demos-bad-setting",
+    confoverrides={"troubleshooter_lite_pyodide": "npm"},
+)
+def test_a_bad_setting_gets_a_warning_naming_it(app):
+    app.build()
+    assert "troubleshooter_lite_pyodide must be one of" in app.warning.getvalue()
+    assert "Demo unavailable in this build" in (Path(app.outdir) / "index.html").read_text()
+
+
+# --- the whole site ----------------------------------------------------------------------
+
+
+def _pages(site) -> list[Path]:
+    return sorted(site.html.rglob("*.html"))
+
+
+def test_no_page_loads_fonts_or_code_from_another_host(site):
+    for path in _pages(site):
+        html = path.read_text("utf-8")
+        assert not THIRD_PARTY.search(html), path.relative_to(site.html)
+        for tag in soup(path).find_all(["script", "link", "img", "iframe", "source"]):
+            fetched = tag.name != "link" or set(tag.get("rel", [])) & FETCHED_LINKS
+            url = tag.get("src") or tag.get("href") or ""
+            assert not (fetched and url.startswith(("http:", "https:", "//"))), (path.name, url)
+
+
+def test_pages_without_demos_carry_no_demo_assets(site):
+    for path in _pages(site):
+        relative = path.relative_to(site.html).as_posix()
+        if relative == "demos.html" or relative.startswith("lite/"):
+            continue
+        html = path.read_text("utf-8")
+        assert "demos.js" not in html, relative
+        assert "memory-demo" not in html, relative
+        assert not re.search(r"""(src|href)="[^"]*lite/""", html), relative
+
+
+def test_the_demos_page_offers_every_demo(site):
+    page = soup(site.html / "demos.html")
+    shown = [section["id"] for section in page.select("section.memory-demo")]
+    assert shown == [f"demo-{name.replace('_', '-')}" for name in _demos_on_page()]
+    if HAS_NPM:
+        assert len(page.select(".memory-demo-run button")) == len(shown)
+        assert (site.html / "lite" / "repl" / "index.html").exists()
+        assert (site.html / "lite" / "static" / "pyodide" / "pyodide.asm.wasm").exists()
+    else:
+        assert len(page.select(".memory-demo-unavailable")) == len(shown)
