@@ -1,0 +1,82 @@
+"""The demos in Chromium: nothing loads before the click, then a demo runs and prints its output.
+
+Starting Python in the browser costs some ten seconds of CPU, so one demo is run; the tests
+without a browser check every demo's expected output against the same Pyodide.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from troubleshooter.sphinxext import demos
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = demos.read_demo(ROOT / "docs" / "demos" / "memory_growth.py")
+START_TIMEOUT_MS = 90_000  # a slow, shared machine may take this long to start Python
+
+
+@pytest.fixture
+def requests(page) -> list[str]:
+    """Every URL the tab asks for, from the page, its frames and their workers."""
+    seen: list[str] = []
+    page.context.on("request", lambda request: seen.append(request.url))
+    return seen
+
+
+def _is_lite(url: str) -> bool:
+    return "/lite/" in urlsplit(url).path
+
+
+def _outside(urls: list[str]) -> list[str]:
+    return [url for url in urls if urlsplit(url).hostname not in {"127.0.0.1", None}]
+
+
+def test_nothing_of_jupyterlite_loads_before_the_click(page, server, requests, page_log):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    buttons = page.get_by_role("button", name="Run this demo")
+    expect(buttons.first).to_be_visible()
+    assert buttons.count() == page.locator("section.memory-demo").count() >= 3
+    assert [url for url in requests if _is_lite(url)] == []
+    assert page.locator("iframe").count() == 0
+    assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+def test_a_demo_runs_in_the_browser_and_prints_its_expected_output(
+    page, server, requests, page_log
+):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    section = page.locator(f"#demo-{RUN.name.replace('_', '-')}")
+    button = section.get_by_role("button", name="Run this demo")
+    button.focus()
+    page.keyboard.press("Enter")  # the button works from the keyboard
+
+    frame = section.locator("iframe")
+    expect(frame).to_have_attribute("title", f"Python in your browser: {RUN.title}")
+    expect(section.get_by_role("status")).to_contain_text("Python")
+    outputs = page.frame_locator(f"#{section.get_attribute('id')} iframe").locator(
+        ".jp-CodeConsole-content .jp-OutputArea-output"
+    )
+    last_line = RUN.expected.strip().splitlines()[-1].strip()
+    expect(outputs.last).to_contain_text(last_line, timeout=START_TIMEOUT_MS)
+    printed = "\n".join(text.strip("\n") for text in outputs.all_inner_texts())
+    assert printed.strip() == RUN.expected.strip()
+    expect(section.get_by_role("status")).to_contain_text("The demo ran")
+
+    assert any(_is_lite(url) and url.endswith("pyodide.asm.wasm") for url in requests)
+    assert _outside(requests) == []
+    assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_demos_page_has_no_accessibility_violations(page, server, scheme):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    page.emulate_media(color_scheme=scheme)
+    page.goto(server + "demos.html", wait_until="networkidle")
+    violations = axe.run(page).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations] == []
