@@ -81,17 +81,27 @@ def test_every_node_is_readable_without_javascript(app):
 
 @pytest.mark.sphinx("html", testroot="wizard")
 def test_text_version_elsewhere_keeps_the_page_light(app):
-    """With :text-version:, the page carries the wizard's data once and links to the page
-    that writes the tree out, instead of writing it out again."""
+    """With :text-version:, the page shows only the first question, keeps the tree's data
+    in a file beside the site for the script to fetch, and links to the written-out tree."""
     app.build()
     summary = page(app, "summary")
     wizard = summary.select_one("div.ts-wizard")
-    assert wizard.select_one("script.ts-data") is not None
-    assert wizard.select("section") == []
-    link = wizard.select_one(".ts-tree a")
+    assert wizard.select_one("script.ts-data") is None
+    data = json.loads((app.outdir / wizard["data-src"]).read_text(encoding="utf-8"))
+    assert data["start"] in data["nodes"]
+    [question] = wizard.select("section")
+    start = data["nodes"][data["start"]]
+    assert question.select_one("h2, h3, h4").get_text() == start["text"]
+    answers = question.select("a[data-answer]")
+    assert [a["data-answer"] for a in answers] == [answer["id"] for answer in start["answers"]]
+    full = page(app)
+    for link, answer in zip(answers, start["answers"], strict=True):
+        assert link["href"] == f"index.html#ts-{answer['target']}"
+        assert full.select_one(f"#ts-{answer['target']}") is not None
+    link = wizard.select(".ts-tree > p a")[-1]
     assert link["href"] == "index.html#full-tree"
     assert link.get_text() == "The wizard"
-    assert page(app).select_one("#full-tree") is not None
+    assert full.select_one("#full-tree") is not None
 
 
 @pytest.mark.sphinx("html", testroot="wizard")

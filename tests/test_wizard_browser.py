@@ -353,6 +353,45 @@ def test_deep_links_on_the_guide_page(tab, site):
         assert "step=" in tab.url
 
 
+def test_guide_fetches_the_tree_only_when_the_reader_answers(page, server):
+    """The guide stays light: it shows the first question and loads the rest of the tree
+    when the reader takes an answer, here by keyboard, then carries on as the wizard."""
+    guide = "howto/jupyter-kernel-terminated.html"
+    data_requests = []
+    page.on("request", lambda r: "/troubleshooter/data/" in r.url and data_requests.append(r.url))
+    page.goto(server + guide, wait_until="load")
+    first = TREE.nodes[TREE.start]
+    answer = first.answers[0]
+    assert page.locator(".ts-wizard .ts-tree h3").first.inner_text() == plain(first.text)
+    assert data_requests == []
+
+    link = page.locator(f'.ts-wizard a[data-answer="{answer.id}"]')
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ts-app")
+    assert len(data_requests) == 1
+    assert page.locator(".ts-step > :first-child").inner_text() == title(TREE.nodes[answer.target])
+    assert page.evaluate("document.activeElement.id") == page.locator(
+        ".ts-step > :first-child"
+    ).get_attribute("id")
+    assert f"step={answer.target}" in page.url
+    assert page.url.startswith(server + guide)
+
+
+def test_guide_answer_links_work_without_javascript(browser, server):
+    """Without JavaScript the first question's answers lead to the written-out tree."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(server + "howto/jupyter-kernel-terminated.html")
+        answer = TREE.nodes[TREE.start].answers[0]
+        tab.locator(f'.ts-wizard a[data-answer="{answer.id}"]').click()
+        assert tab.url.endswith(f"troubleshooter.html#ts-{answer.target}")
+        assert tab.locator(f"#ts-{answer.target}").is_visible()
+    finally:
+        context.close()
+
+
 # --- hostile addresses -------------------------------------------------------------------
 
 HOSTILE = [

@@ -29,6 +29,7 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
+from sphinx.util.osutil import relative_uri
 
 from .. import model
 from ..causes import CAUSES, GUIDE_PAGE
@@ -47,6 +48,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 DEEP_LINK_FORMAT = 1
 """Version of the URL parameters and of ``causes.json``; raised on any incompatible change."""
 CAUSES_MAP = "troubleshooter/causes.json"
+DATA_DIR = "troubleshooter/data"
 
 
 class wizard(nodes.General, nodes.Element):
@@ -206,24 +208,57 @@ def render_html(tree: Tree, hrefs: dict[str, str], titles: dict[str, str], level
     return "".join(out)
 
 
+def render_first_question(tree: Tree, text_href: str, level: int) -> str:
+    """The start question alone, its answers linking to the written-out tree elsewhere."""
+    question = tree.nodes[tree.start]
+    assert isinstance(question, Question)
+    page = text_href.partition("#")[0]
+    answers = "".join(
+        f'<li><a href="{escape(page)}#{anchor(answer.target)}" data-answer="{escape(answer.id)}">'
+        f"{_inline_html(answer.label)}</a></li>"
+        for answer in question.answers
+    )
+    return (
+        f'<section class="ts-node ts-question"><h{level}>{_inline_html(question.text)}</h{level}>'
+        f'<p>{_inline_html(question.check)}</p><ul class="ts-answers">{answers}</ul></section>'
+    )
+
+
+def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, Any]) -> str:
+    """Write the wizard's data beside the site; return its address relative to the page."""
+    docname = translator.builder.current_docname
+    target = f"{DATA_DIR}/{docname.replace('/', '-')}-{tree.id}.json"
+    path = Path(translator.builder.outdir, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return relative_uri(translator.builder.get_target_uri(docname), target)
+
+
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     tree: Tree = node["tree"]
     level = translator.section_level + 1
+    data = wizard_data(tree, node["hrefs"], node["titles"])
+    attributes = (
+        f'class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
+        f' data-heading-level="{min(level, 6)}"'
+    )
     if "text_href" in node:
-        text = (
-            "<p>The troubleshooter needs JavaScript to go step by step. Every question and"
+        # A light page: the first question now, the rest of the tree on first use.
+        text = render_first_question(tree, node["text_href"], min(level, 6)) + (
+            "<p>The troubleshooter goes step by step with JavaScript on. Every question and"
             f' outcome is also written out on <a href="{escape(node["text_href"])}">'
             f"{escape(node['text_title'])}</a>.</p>"
         )
+        src = write_wizard_data(translator, tree, data)
+        translator.body.append(
+            f'<div {attributes} data-src="{escape(src)}"><div class="ts-tree">{text}</div></div>'
+        )
     else:
         text = render_html(tree, node["hrefs"], node["titles"], level)
-    translator.body.append(
-        f'<div class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
-        f' data-heading-level="{min(level, 6)}">'
-        f'<script type="application/json" class="ts-data">'
-        f"{json_for_script(wizard_data(tree, node['hrefs'], node['titles']))}</script>"
-        f'<div class="ts-tree">{text}</div></div>'
-    )
+        translator.body.append(
+            f'<div {attributes}><script type="application/json" class="ts-data">'
+            f'{json_for_script(data)}</script><div class="ts-tree">{text}</div></div>'
+        )
     raise nodes.SkipNode
 
 

@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The troubleshooter wizard: one question at a time, over the tree that the
- * page carries as <script type="application/json" class="ts-data">.
+ * page carries as <script type="application/json" class="ts-data">, or that
+ * it fetches from data-src when the reader first answers or arrives through a
+ * link with parameters (pages that must stay light show only the first question).
  *
  * The state is the list of answer ids taken from the start; the URL holds it as
  * ?step=NODE_ID&path=ID.ID, so browser Back/Forward and copied links work.
@@ -142,11 +144,10 @@
   }
 
   class Wizard {
-    /** @param {HTMLElement} root */
-    constructor(root) {
-      const script = root.querySelector("script.ts-data");
-      /** @type {TreeData} */
-      this.tree = JSON.parse(script?.textContent ?? "");
+    /** @param {HTMLElement} root @param {TreeData} tree @param {string[] | null} path where to
+     * open, as a new history entry; null: where the address says */
+    constructor(root, tree, path = null) {
+      this.tree = tree;
       this.nodes = new Map(Object.entries(this.tree.nodes));
       this.level = Math.min(6, Math.max(2, Number(root.dataset.headingLevel) || 2));
       /** @type {string[]} */
@@ -165,6 +166,10 @@
       root.querySelector(".ts-tree")?.setAttribute("hidden", "");
 
       window.addEventListener("popstate", () => this.show(this.fromUrl(), true));
+      if (path) {
+        this.go(path);
+        return;
+      }
       const first = this.fromUrl();
       this.show(first, first.length > 0 || new URLSearchParams(location.search).has("step"));
     }
@@ -346,7 +351,41 @@
     }
   }
 
+  const PARAMETERS = ["step", "path", "signal", "exit_code", "message"];
+
+  /** Start the wizard from data fetched from root's data-src: at once when the address
+   * has parameters, otherwise when the reader takes one of the first question's answers.
+   * @param {HTMLElement} root @param {string} src */
+  function startLater(root, src) {
+    let started = false;
+    /** @param {string[] | null} path @param {string} fallback where to go if loading fails */
+    const start = (path, fallback) => {
+      started = true;
+      fetch(src)
+        .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+        .then((tree) => new Wizard(root, tree, path))
+        .catch(() => {
+          if (fallback) location.assign(fallback);
+        });
+    };
+    const query = new URLSearchParams(location.search);
+    if (PARAMETERS.some((name) => query.has(name))) {
+      start(null, "");
+      return;
+    }
+    root.querySelector(".ts-tree")?.addEventListener("click", (event) => {
+      const link = event.target instanceof Element ? event.target.closest("a[data-answer]") : null;
+      if (!(link instanceof HTMLAnchorElement) || !link.dataset.answer) return;
+      event.preventDefault();
+      if (started) return;
+      start([link.dataset.answer], link.href);
+    });
+  }
+
   for (const root of document.querySelectorAll(".ts-wizard")) {
-    if (root instanceof HTMLElement) new Wizard(root);
+    if (!(root instanceof HTMLElement)) continue;
+    const script = root.querySelector("script.ts-data");
+    if (script) new Wizard(root, JSON.parse(script.textContent ?? ""));
+    else if (root.dataset.src) startLater(root, root.dataset.src);
   }
 })();
