@@ -52,4 +52,3 @@ sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html", "404.html"]
 
 notfound_urls_prefix = "/"
-
