@@ -115,6 +115,9 @@ class Bench:
         known = {page.path for page in PAGES}
         for html_file in sorted(SITE.rglob("*.html")):
             path = html_file.relative_to(SITE).as_posix()
+            top = path.split("/", 1)[0]
+            if top == "lite" or top.startswith("_"):  # the JupyterLite app, Sphinx's own files
+                continue
             if path not in known and carries_demos(html_file):
                 self.pages.append(Page(f"demo page {path}", path, True))
         demo_pages = [p.path for p in self.pages if carries_demos(SITE / p.path)]
