@@ -1,5 +1,6 @@
-"""Copy buttons on code blocks: static/copy.js and copy.css, about 3 KB together
-(sphinx-copybutton with its clipboard library weighs 20 KB in three files)."""
+"""Copy buttons on code blocks, and the site's own stylesheet that styles them:
+static/copy.js and site.css, about 3 KB together (sphinx-copybutton with its
+clipboard library weighs 20 KB in three files)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def _add_assets(app: Sphinx) -> None:
         return
     if str(STATIC) not in app.config.html_static_path:
         app.config.html_static_path.append(str(STATIC))
-    app.add_css_file("copy.css")
+    app.add_css_file("site.css")
     app.add_js_file("copy.js", loading_method="defer")
 
 
