@@ -13,39 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from troubleshooter.causes import CAUSES, GUIDE_PAGE
+from troubleshooter.causes import CAUSES, GUIDE_LABELS, GUIDE_PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
-
-GUIDE_LABELS = {
-    "howto/jupyter-kernel-terminated.html": [
-        "jupyter-kernel-terminated",
-        "what-the-message-says",
-        "out-of-memory",
-        "native-crash",
-        "abi-mismatch",
-        "thread-limit",
-        "stack-overflow",
-        "output-flood",
-        "disk-full",
-        "broken-environment",
-        "restart-or-idle",
-        "run-outside-jupyter",
-        "plain-jupyter-server",
-        "report-a-bug",
-    ],
-    "howto/low-memory.html": [
-        "low-memory",
-        "why-memory-runs-out",
-        "see-memory-use",
-        "cgroup-files",
-        "jupyter-halt",
-        "free-memory",
-        "need-less-memory",
-        "find-memory-growth",
-        "more-memory",
-    ],
-}
 
 
 def labels(html_dir: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 SITE_URL = "https://doc.cocalc.com/"
 GUIDE_PAGE = "howto/jupyter-kernel-terminated.html"
+LOW_MEMORY_PAGE = "howto/low-memory.html"
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,38 @@ CAUSES: dict[str, Cause] = {
 }
 
 
+# Every label of the two guides, by page: trees link to them, tests check they exist.
+GUIDE_LABELS: dict[str, tuple[str, ...]] = {
+    GUIDE_PAGE: (
+        "jupyter-kernel-terminated",
+        "what-the-message-says",
+        *(cause.label for cause in CAUSES.values()),
+        "run-outside-jupyter",
+        "plain-jupyter-server",
+    ),
+    LOW_MEMORY_PAGE: (
+        "low-memory",
+        "why-memory-runs-out",
+        "see-memory-use",
+        "cgroup-files",
+        "jupyter-halt",
+        "free-memory",
+        "need-less-memory",
+        "find-memory-growth",
+        "more-memory",
+    ),
+}
+
+
 def guide_url(cause_id: str, site_url: str = SITE_URL) -> str:
     """The address of the guide section that explains ``cause_id``."""
-    return f"{site_url}{GUIDE_PAGE}#{CAUSES[cause_id].label}"
+    return label_url(CAUSES[cause_id].label, site_url)
+
+
+def label_url(label: str, site_url: str = SITE_URL) -> str:
+    """The address of a guide label's section (see ``GUIDE_LABELS``)."""
+    page = next((page for page, labels in GUIDE_LABELS.items() if label in labels), GUIDE_PAGE)
+    return f"{site_url}{page}#{label}"
 
 
 def step_url(node_id: str, site_url: str = SITE_URL) -> str:

@@ -20,7 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import TextIO
 
-from .causes import CAUSES, GUIDE_PAGE, SITE_URL, guide_url, step_url
+from .causes import CAUSES, SITE_URL, label_url, step_url
 from .model import (
     Answer,
     AnswerError,
@@ -36,22 +36,6 @@ from .model import (
 from .signals import Death, parse_exit_code, parse_message, parse_signal
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
-
-LOW_MEMORY_PAGE = "howto/low-memory.html"
-# Labels on the low-memory page; every other guide label is on the kernel-terminated page.
-LOW_MEMORY_LABELS = frozenset(
-    {
-        "low-memory",
-        "why-memory-runs-out",
-        "see-memory-use",
-        "cgroup-files",
-        "jupyter-halt",
-        "free-memory",
-        "need-less-memory",
-        "find-memory-growth",
-        "more-memory",
-    }
-)
 
 OK, BAD_INPUT, STOPPED = 0, 2, 3
 
@@ -149,11 +133,7 @@ def open_tree(argument: str) -> Tree:
 
 def guide_link(outcome: Outcome, site_url: str = SITE_URL) -> str:
     """Where the outcome's guide section lives on the site."""
-    if outcome.guide in LOW_MEMORY_LABELS:
-        return f"{site_url}{LOW_MEMORY_PAGE}#{outcome.guide}"
-    if outcome.guide == CAUSES[outcome.cause].label:
-        return guide_url(outcome.cause, site_url)
-    return f"{site_url}{GUIDE_PAGE}#{outcome.guide}"
+    return label_url(outcome.guide, site_url)
 
 
 def result_json(tree: Tree, taken: Taken, outcome: Outcome) -> dict[str, object]:
