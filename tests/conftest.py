@@ -41,29 +41,22 @@ class SiteBuild:
     warnings: str
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
-    """The whole site, built strictly from docs/ into a temporary folder."""
-    out = tmp_path_factory.mktemp("site") / "html"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-n",
-            "--keep-going",
-            "-q",
-            "-c",
-            str(ROOT),
-            str(ROOT / "docs"),
-            str(out),
-        ],
+def build_site(out: Path, confdir: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """sphinx-build of docs/ into ``out`` with the configuration in ``confdir``."""
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "--keep-going", "-q"]
+    return subprocess.run(
+        [*command, "-c", str(confdir), str(ROOT / "docs"), str(out)],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
+    """The whole site, built strictly from docs/ into a temporary folder."""
+    out = tmp_path_factory.mktemp("site") / "html"
+    result = build_site(out)
     if result.returncode != 0:
         pytest.fail(f"sphinx-build failed:\n{result.stderr}")
     return SiteBuild(html=out, warnings=result.stderr)

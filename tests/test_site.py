@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import build_site
 
 from troubleshooter.causes import CAUSES, GUIDE_LABELS, GUIDE_PAGE
 
@@ -149,23 +148,7 @@ def test_rebranding_reaches_every_guide(tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "html"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-q",
-            "-c",
-            str(confdir),
-            str(ROOT / "docs"),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = build_site(out, confdir)
     assert result.returncode == 0, result.stderr
     for path in GUIDE_LABELS:
         text = html.unescape((out / path).read_text(encoding="utf-8"))
