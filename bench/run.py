@@ -386,6 +386,7 @@ def load_piece(name: str):
     return importlib.import_module(f"bench.{name}")
 
 
+NOT_RESULTS = (":(exclude)bench/results.json", ":(exclude)bench/results.md")
 STEPS = ("site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds")
 
 
@@ -397,9 +398,9 @@ def commit_id() -> str:
         return result.stdout.strip() if result.returncode == 0 else ""
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (
-        " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
-    )
+    # The previous results, which this very run rewrites, do not count as a change.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", *NOT_RESULTS)
+    return head + (" with uncommitted changes" if changed else "")
 
 
 def main(argv: list[str] | None = None) -> int:
