@@ -12,12 +12,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
-from sphinx.util.docutils import SphinxDirective
 
-from .. import model
 from ..model import AnswerError, Question, Tree
 from ..signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
-from .wizard import load_tree_argument
+from .wizard import TreeDirective
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -101,19 +99,13 @@ def example_rows(tree: Tree) -> list[tuple[str, list[str], str]]:
     return rows
 
 
-class DeepLinkTable(SphinxDirective):
+class DeepLinkTable(TreeDirective):
     """``.. troubleshooter-deep-links:: TREE``: example links and the step each opens."""
 
-    required_arguments = 1
-    has_content = False
     option_spec: ClassVar[dict[str, Any]] = {}
 
     def run(self) -> list[nodes.Node]:
-        try:
-            tree = load_tree_argument(self.arguments[0], self.env)
-        except model.TreeError as error:
-            raise self.error(f"troubleshooter-deep-links: {error}") from None
-        self.env.note_dependency(str(tree.source))
+        tree = self.load_tree()
         table = nodes.table(classes=["ts-deep-links"])
         group = nodes.tgroup(cols=2)
         table += group

@@ -21,11 +21,9 @@ from textwrap import wrap
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
-from sphinx.util.docutils import SphinxDirective
 
-from .. import model
 from ..model import Outcome, Question, Tree
-from .wizard import load_tree_argument
+from .wizard import TreeDirective
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -202,23 +200,17 @@ class flowchart(nodes.General, nodes.Element):
     """A tree's flowchart; ``node["svg"]`` holds the drawing."""
 
 
-class FlowchartDirective(SphinxDirective):
+class FlowchartDirective(TreeDirective):
     """``.. troubleshooter-flowchart:: TREE`` draws TREE, in a collapsed disclosure (HTML only).
 
     The text alternative is the ``troubleshooter-wizard`` of the same tree, which
     shows every question and outcome as text when scripts are off.
     """
 
-    required_arguments = 1
-    has_content = False
     option_spec: ClassVar[dict[str, Any]] = {}
 
     def run(self) -> list[nodes.Node]:
-        try:
-            tree = load_tree_argument(self.arguments[0], self.env)
-        except model.TreeError as error:
-            raise self.error(f"troubleshooter-flowchart: {error}") from None
-        self.env.note_dependency(str(tree.source))
+        tree = self.load_tree()
         questions = sum(isinstance(node, Question) for node in tree.nodes.values())
         outcomes = len(tree.nodes) - questions
         label = (

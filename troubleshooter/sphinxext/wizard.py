@@ -70,7 +70,23 @@ def anchor(node_id: str) -> str:
     return f"ts-{node_id}"
 
 
-class WizardDirective(SphinxDirective):
+class TreeDirective(SphinxDirective):
+    """A directive whose one argument names a tree: a built-in id or a ``.toml`` path."""
+
+    required_arguments = 1
+    has_content = False
+
+    def load_tree(self) -> Tree:
+        """The named tree; a broken tree file is an error naming the file and its ids."""
+        try:
+            tree = load_tree_argument(self.arguments[0], self.env)
+        except model.TreeError as error:
+            raise self.error(f"{self.name}: {error}") from None
+        self.env.note_dependency(str(tree.source))
+        return tree
+
+
+class WizardDirective(TreeDirective):
     """``.. troubleshooter-wizard:: TREE`` shows TREE as a wizard (HTML) or as text.
 
     ``:text-version: LABEL`` leaves the whole tree in words out of this page and links
@@ -78,16 +94,10 @@ class WizardDirective(SphinxDirective):
     It keeps a long page light: the wizard's data then travels once, not twice.
     """
 
-    required_arguments = 1
-    has_content = False
     option_spec: ClassVar[dict[str, Any]] = {"text-version": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
-        try:
-            tree = load_tree_argument(self.arguments[0], self.env)
-        except model.TreeError as error:
-            raise self.error(f"troubleshooter-wizard: {error}") from None
-        self.env.note_dependency(str(tree.source))
+        tree = self.load_tree()
         text_version = self.options.get("text-version", "")
         node = wizard(tree=tree, text_version=text_version)
         self.set_source_info(node)
