@@ -42,6 +42,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from . import lite
+from .records import keep_page_records, page_records
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -156,19 +157,7 @@ class MemoryDemoDirective(SphinxDirective):
 
 
 def _demo_pages(env: BuildEnvironment) -> dict[str, list[str]]:
-    if not hasattr(env, "troubleshooter_demo_pages"):
-        env.troubleshooter_demo_pages = {}
-    return env.troubleshooter_demo_pages
-
-
-def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    _demo_pages(env).pop(docname, None)
-
-
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
-    for docname in docnames:
-        if docname in _demo_pages(other):
-            _demo_pages(env)[docname] = _demo_pages(other)[docname]
+    return page_records(env, "troubleshooter_demo_pages")
 
 
 # --- writing HTML ------------------------------------------------------------------------
@@ -280,8 +269,7 @@ def setup_demos(app: Sphinx) -> None:
     skipped = {builder: (_skip, None) for builder in ("latex", "text", "man", "texinfo")}
     app.add_node(demo_controls, html=(visit_demo_controls_html, None), **skipped)
     app.add_directive("memory-demo", MemoryDemoDirective)
-    app.connect("env-purge-doc", _purge)
-    app.connect("env-merge-info", _merge)
+    keep_page_records(app, "troubleshooter_demo_pages")
     app.connect("builder-inited", _add_static_path)
     app.connect("env-updated", _prepare_lite)
     # Before handlers that copy the page's script list (see assets.py), so ours is in it.

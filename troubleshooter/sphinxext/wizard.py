@@ -35,6 +35,7 @@ from .. import model
 from ..causes import CAUSES, GUIDE_PAGE
 from ..model import Outcome, Question, Tree
 from .platform import resolve_platform
+from .records import keep_page_records, page_records
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -114,9 +115,7 @@ class WizardUse:
 
 
 def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
-    if not hasattr(env, "troubleshooter_wizards"):
-        env.troubleshooter_wizards = {}
-    return env.troubleshooter_wizards
+    return page_records(env, "troubleshooter_wizards")
 
 
 @dataclass(frozen=True)
@@ -401,16 +400,6 @@ def check_guide_labels(app: Sphinx, env: BuildEnvironment) -> None:
                     )
 
 
-def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-    _uses(env).pop(docname, None)
-
-
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: Any) -> None:
-    for docname in docnames:
-        if docname in _uses(other):
-            _uses(env)[docname] = _uses(other)[docname]
-
-
 def _add_static_path(app: Sphinx) -> None:
     if app.builder.format == "html" and str(STATIC_DIR) not in app.config.html_static_path:
         app.config.html_static_path.append(str(STATIC_DIR))
@@ -486,8 +475,7 @@ def setup_wizard(app: Sphinx) -> None:
     app.add_directive("troubleshooter-wizard", WizardDirective)
     app.connect("doctree-resolved", resolve_wizards)
     app.connect("env-check-consistency", check_guide_labels)
-    app.connect("env-purge-doc", _purge)
-    app.connect("env-merge-info", _merge)
+    keep_page_records(app, "troubleshooter_wizards")
     app.connect("builder-inited", _add_static_path)
     # Before handlers that copy the page's script list (see assets.py), so ours is in it.
     app.connect("html-page-context", _add_assets, priority=400)
