@@ -171,8 +171,11 @@ def _wait_for_death(manager: Any, timeout: float = 60) -> int | None:
     return manager.provisioner.process.returncode if manager.provisioner else None
 
 
-def _diagnose_inside(cgroup: Cgroup, cache: Path, *args: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "troubleshooter", "diagnose", "--json", *args]
+def _troubleshooter_inside(
+    cgroup: Cgroup, cache: Path, *args: str, timeout: int = 60
+) -> dict[str, Any]:
+    """``python -m troubleshooter ARGS --json`` run inside ``cgroup``: its JSON report."""
+    command = [sys.executable, "-m", "troubleshooter", *args]
     done = subprocess.run(
         cgroup.inside(command),
         capture_output=True,
@@ -180,7 +183,7 @@ def _diagnose_inside(cgroup: Cgroup, cache: Path, *args: str) -> dict[str, Any]:
         cwd=ROOT,
         env={**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(ROOT)},
         check=False,
-        timeout=60,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -201,7 +204,9 @@ def test_a_real_kernel_killed_for_memory_is_diagnosed_as_out_of_memory(
     assert returncode == -9, "the kernel was not killed by SIGKILL"
     assert memory_cgroup.oom_kills() >= 1
 
-    result = _diagnose_inside(memory_cgroup, tmp_path / "cache", "--message", BANNER)
+    result = _troubleshooter_inside(
+        memory_cgroup, tmp_path / "cache", "diagnose", "--json", "--message", BANNER
+    )
     assert result["cause"] == "out-of-memory", result["evidence"]
     assert result["facts"]["cgroup"]["path"] == memory_cgroup.name
     assert result["facts"]["cgroup"]["limit"] == LIMIT
@@ -217,18 +222,9 @@ def test_a_real_kernel_killed_for_memory_is_diagnosed_as_out_of_memory(
 def test_a_script_killed_for_memory_under_run(memory_cgroup: Cgroup, tmp_path: Path) -> None:
     script = tmp_path / "big.py"
     script.write_text(ALLOCATE + "\nprint('not reached')\n")
-    command = [sys.executable, "-m", "troubleshooter", "run", "--json", str(script)]
-    done = subprocess.run(
-        memory_cgroup.inside(command),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
-        check=False,
-        timeout=120,
+    report = _troubleshooter_inside(
+        memory_cgroup, tmp_path, "run", "--json", str(script), timeout=120
     )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
     assert report["run"]["signal"] == "SIGKILL"
     assert report["run"]["oom_kills"] >= 1
     assert report["run"]["limit"] == LIMIT
