@@ -33,6 +33,7 @@ CAUSES: dict[str, Cause] = {
         Cause("disk-full", "The disk is full", "disk-full"),
         Cause("broken-environment", "A broken kernel environment", "broken-environment"),
         Cause("restart-or-idle", "A restart or an idle shutdown", "restart-or-idle"),
+        Cause("disconnected", "Not dead: the connection dropped", "really-dead"),
         Cause("unknown", "Not known yet", "report-a-bug"),
     )
 }
@@ -43,6 +44,7 @@ GUIDE_LABELS: dict[str, tuple[str, ...]] = {
     GUIDE_PAGE: (
         "jupyter-kernel-terminated",
         "what-the-message-says",
+        "gpu-memory",
         *(cause.label for cause in CAUSES.values()),
         "run-outside-jupyter",
         "plain-jupyter-server",
@@ -54,6 +56,7 @@ GUIDE_LABELS: dict[str, tuple[str, ...]] = {
         "cgroup-files",
         "jupyter-halt",
         "free-memory",
+        "save-results",
         "need-less-memory",
         "find-memory-growth",
         "more-memory",
