@@ -287,15 +287,3 @@ def _answer_json(answer: Answer) -> dict[str, Any]:
     if answer.exit_codes:
         entry["exit_codes"] = [list(pair) for pair in answer.exit_codes]
     return entry
-
-
-_MOVED = ("builtin_ids", "load_builtin", "load_tree")
-
-
-def __getattr__(name: str) -> Any:
-    """``model.load_tree`` and friends, now in ``troubleshooter.loader`` (for old imports)."""
-    if name in _MOVED:
-        from . import loader
-
-        return getattr(loader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
