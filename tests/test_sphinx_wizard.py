@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from troubleshooter.model import Outcome, Question, load_tree
+from troubleshooter.loader import load_tree
+from troubleshooter.model import Outcome, Question
 
 ROOTS = Path(__file__).parent / "roots"
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"

@@ -82,7 +82,8 @@ class DiagnoseDownload(SphinxDirective):
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
     if exception or app.builder.format != "html":
         return
-    from ..model import TreeError, load_builtin
+    from ..loader import load_builtin
+    from ..model import TreeError
 
     try:
         tree = load_builtin("kernel-terminated", platform_names(app.config)).to_json_dict()

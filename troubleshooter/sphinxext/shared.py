@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .. import model
+from .. import loader, model
 from ..model import Tree
 from .config import platform_names
 
@@ -39,8 +39,8 @@ def load_tree_argument(argument: str, env: BuildEnvironment) -> Tree:
     """
     platform = platform_names(env.config)
     if argument.endswith(".toml") or "/" in argument:
-        return model.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform)
-    return model.load_builtin(argument, platform)
+        return loader.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform)
+    return loader.load_builtin(argument, platform)
 
 
 def anchor(node_id: str) -> str:
