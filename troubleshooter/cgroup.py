@@ -179,6 +179,9 @@ def read_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any]:
         "oom_kills": None,
         "ooms": None,
         "failcnt": None,
+        "anon": None,
+        "file": None,
+        "shmem": None,
     }
     if found is None:
         return facts
@@ -210,12 +213,18 @@ def parse_cgroup_v1(read: Any) -> dict[str, Any]:
         "oom_kills": oom_control.get("oom_kill"),
         "ooms": oom_control.get("under_oom"),
         "failcnt": to_int(read("memory.failcnt")),
+        # what programs asked for, and file data (shared memory included): the usage and
+        # the peak count both, so a peak at the limit may be only cache
+        "anon": stat.get("rss"),
+        "file": stat.get("cache"),
+        "shmem": stat.get("shmem"),
     }
 
 
 def parse_cgroup_v2(read: Any) -> dict[str, Any]:
     """cgroup v2 memory files, through ``read(name) -> text or None``."""
     events = parse_key_values(read("memory.events"))
+    stat = parse_key_values(read("memory.stat"))
     return {
         "limit": parse_limit(read("memory.max")),
         "usage": to_int(read("memory.current")),
@@ -223,6 +232,9 @@ def parse_cgroup_v2(read: Any) -> dict[str, Any]:
         "oom_kills": events.get("oom_kill"),
         "ooms": events.get("oom"),
         "failcnt": events.get("max"),
+        "anon": stat.get("anon"),
+        "file": stat.get("file"),
+        "shmem": stat.get("shmem"),
     }
 
 

@@ -14,7 +14,7 @@ pure, for callers that already hold the text.
     {
       "machine": {"total", "available"},
       "cgroup": {"version": 1 | 2 | None, "path", "dir", "limit", "usage", "peak",
-                 "oom_kills", "ooms", "failcnt"},
+                 "oom_kills", "ooms", "failcnt", "anon", "file", "shmem"},
       "processes": {"scanned", "truncated", "top": [PROCESS], "kernels": [PROCESS],
                     "threads", "uid"},
       "limits": {"nproc", "as", "stack"},           # each [soft, hard]

@@ -68,7 +68,7 @@ def load_tree(path: Path | str, platform: Mapping[str, str] | None = None) -> Tr
 
 
 _TREE_KEYS = {"id", "title", "start"}
-_QUESTION_KEYS = {"id", "kind", "text", "check", "command", "answers"}
+_QUESTION_KEYS = {"id", "kind", "text", "check", "command", "cell", "answers"}
 _OUTCOME_KEYS = {"id", "kind", "title", "cause", "text", "steps", "guide", "confirm"}
 _ANSWER_KEYS = {"id", "label", "target", "signals", "exit_codes"}
 
@@ -144,6 +144,7 @@ class _Loader:
         text = self._prose(entry, "text", where)
         check = self._prose(entry, "check", where)
         command = self._string(entry, "command", where, required=False)
+        cell = self._string(entry, "cell", where, required=False)
         raw_answers = entry.get("answers")
         answers: list[Answer] = []
         complete = True
@@ -171,7 +172,7 @@ class _Loader:
                     seen.add(raw_id)
         if not (node_id and text and check and complete):
             return None
-        return Question(node_id, text, check, tuple(answers), command)
+        return Question(node_id, text, check, tuple(answers), command, cell)
 
     def _answer(self, raw: Any, where: str, edges: list[tuple[str, str]] | None) -> Answer | None:
         if not isinstance(raw, dict):

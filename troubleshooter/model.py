@@ -9,7 +9,8 @@ CONTRACT (shared by the loader, the wizard, the terminal walk and diagnose):
 - Ids (tree, node, answer) are lowercase letters, digits and hyphens, starting
   with a letter: they travel in URLs (``?step=NODE_ID``) and HTML ids.
 - ``Question``: ``id``, ``text`` (the question), ``check`` (how to find the
-  answer, prose) and optional ``command`` (a copy-paste check, shown verbatim),
+  answer, prose) and optional ``command`` (a copy-paste check for a terminal, shown
+  verbatim) and ``cell`` (the same check as Python for a notebook cell, verbatim),
   ``answers`` (at least one).
 - ``Answer``: ``id`` (unique within its question; ``walk --answer ID`` and the
   wizard's URLs use it), ``label`` (what the reader clicks), ``target`` (a node
@@ -26,7 +27,7 @@ CONTRACT (shared by the loader, the wizard, the terminal walk and diagnose):
   contain inline code in backticks and nothing else of markup, plus platform
   names written ``{{ name }}`` (the keys of ``PLATFORM_DEFAULTS``, the same as
   ``troubleshooter_platform`` in conf.py). They are filled in when the tree is
-  loaded, so consumers never see braces. ``command`` is never filled in.
+  loaded, so consumers never see braces. ``command`` and ``cell`` are never filled in.
 
 The graph is checked as a whole when loaded (``troubleshooter.loader``): every
 problem found is reported together in one ``TreeError``, one line each, every
@@ -102,6 +103,7 @@ class Question:
     check: str
     answers: tuple[Answer, ...]
     command: str = ""
+    cell: str = ""
 
     def answer(self, answer_id: str) -> Answer | None:
         return next((answer for answer in self.answers if answer.id == answer_id), None)
@@ -233,7 +235,7 @@ class Tree:
         """The tree for the wizard's ``<script type="application/json">``.
 
         ``{"id", "title", "start", "causes": {cause id: title}, "nodes": {node id: node}}``
-        where a question is ``{"kind": "question", "text", "check", ["command"],
+        where a question is ``{"kind": "question", "text", "check", ["command"], ["cell"],
         "answers": [{"id", "label", "target", ["signals"], ["exit_codes": [[low, high]]]}]}``
         and an outcome ``{"kind": "outcome", "title", "cause", "text", "steps",
         "guide", "confirm"}``. Keys in brackets are left out when empty.
@@ -244,6 +246,8 @@ class Tree:
                 entry: dict[str, Any] = {"kind": "question", "text": node.text, "check": node.check}
                 if node.command:
                     entry["command"] = node.command
+                if node.cell:
+                    entry["cell"] = node.cell
                 entry["answers"] = [_answer_json(answer) for answer in node.answers]
             else:
                 entry = {

@@ -32,6 +32,7 @@ THREADS_NEAR_LIMIT = 0.9
 KERNELS_SHARE = 0.25  # kernels holding this share of the limit "hold much of the memory"
 RECENT_LOG = 24 * 3600  # kernel log lines older than this are left out
 RECENT_RESTART = 15 * 60  # PID 1 younger than this: the whole unit restarted
+RESTART_WINDOW = 5 * 60  # an OOM kill this long before the restart may have caused it
 REPEATED_FRAMES = 20  # the same frame this many times in a row: runaway recursion
 
 CLUES: dict[str, re.Pattern[str]] = {
@@ -42,15 +43,33 @@ CLUES: dict[str, re.Pattern[str]] = {
         "openmp": r"OMP: Error #15",
         "threads": r"pthread_create failed|can't start new thread|RLIMIT_NPROC"
         r"|Resource temporarily unavailable",
-        "stack": r"Cannot recover from stack overflow",
-        "iopub": r"IOPub data rate exceeded",
+        "stack": r"Cannot recover from stack overflow|RecursionError",
+        "gpu": r"CUDA out of memory|CUDA error|OutOfMemoryError: CUDA|ResourceExhaustedError"
+        r"|device-side assert",
+        "iopub": r"IOPub (?:data|message) rate exceeded",
         "no-space": r"No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]",
         "no-module": r"No module named '?ipykernel|No such file or directory",
-        "startup": r"No module named|ModuleNotFoundError|ImportError",
-        "segfault": r"Segmentation fault|Aborted|Bus error|Fatal Python error|core dumped",
-        "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc",
+        "startup": r"No module named|ModuleNotFoundError|ImportError|cannot import name",
+        "illegal": r"Illegal instruction|illegal hardware instruction",
+        "segfault": r"Segmentation fault|Aborted|Bus error|Fatal Python error|core dumped"
+        r"|access violation|Windows fatal exception",
+        "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc|Unable to allocate"
+        r"|paging file is too small|WinError 1455",
+        # the front end or the platform says so itself (Colab, Kaggle, Kubernetes, Slurm)
+        "said-memory": r"all available RAM|OOMKilled|more memory than is available"
+        r"|OUT_OF_MEMORY|ran out of memory|caused by an OOM",
+        "disconnected": r"\bDisconnected\b|\bReconnecting\b|\bConnecting\b",
+        "culled": r"Culling '?idle'? kernel",
+        "killed": r"^\s*Killed\s*$",
     }.items()
 }
+# Windows status codes a crashed kernel exits with: the answer of question windows-code
+WINDOWS_CODES = {
+    "access-violation": (3221225477, "0xC0000005"),
+    "stack": (3221225725, "0xC00000FD"),
+    "fast-fail": (3221226505, "0xC0000409"),
+}
+_WINDOWS_CODE = re.compile(r"(?<![\w-])(-?\d{10}|0x[0-9A-Fa-f]{8})(?!\w)")
 _FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+)(?:,)? in (\S+)', re.MULTILINE)
 _RECURSION_LIMIT = re.compile(r"setrecursionlimit\s*\(\s*([^)]*?)\s*\)")
 _SOURCE_FILE = re.compile(r'File "([^"]*?)([A-Za-z_]\w*)\.py"')
@@ -153,6 +172,12 @@ class Case:
 
 
 def read_message(case: Case) -> Reading:
+    if clue := case.clue("said-memory"):
+        return "says-memory", True, [f"The message says: {clue}"]
+    if code := windows_code(case.text):
+        return "exit-code", True, [f"The message gives a Windows exit code, {code}."]
+    if clue := case.clue("disconnected"):
+        return "disconnected", True, [f"The message says: {clue}"]
     if case.clue("no-module") and "ipykernel" in case.text:
         return "at-start", True, [f"The output says: {case.clue('no-module')}"]
     if case.text.strip():
@@ -161,43 +186,60 @@ def read_message(case: Case) -> Reading:
 
 
 def read_memory_limit(case: Case) -> Reading:
+    """Only a rise of the OOM-kill count, or a kill of this cgroup in the kernel log, proves it.
+
+    The count is cumulative (and on cgroup v2 counts child cgroups too), and the peak includes
+    file cache and ``/dev/shm``: a peak at the limit alone is no proof.
+    """
     cgroup = case.part("cgroup")
     evidence: list[str] = []
-    measured_kill = False
     if case.run is not None and isinstance(case.run.get("oom_kills"), int):
         during = case.run["oom_kills"]
         evidence.append(f"The OOM-kill counter rose by {during} during the run.")
-        measured_kill = during > 0
-        if not measured_kill and cgroup.get("version"):
+        if during > 0:
+            return "at-limit", True, evidence
+        if cgroup.get("version"):
             return "below-limit", True, evidence
     kills = cgroup.get("oom_kills")
+    since = case.since_last_check() if case.run is None else None
     where = f"memory cgroup v{cgroup.get('version')} {cgroup.get('path')}"
     if case.run is None and isinstance(kills, int):
-        since = case.since_last_check()
         note = (
             f", {since} since the last check"
             if since is not None
-            else " (first check here: nothing to compare with)"
+            else " since it was created (first check here: nothing to compare with)"
             if not case.previous
             else " (the counter started again: a restart since the last check)"
         )
         evidence.append(f"The {where} counts {plural(kills, 'OOM kill')}{note}.")
-        measured_kill = measured_kill or kills > 0
     own_kills = case.own_oom_kills()
     for kill in own_kills[-2:]:
         evidence.append(f"Kernel log, {ago_text(kill.get('ago'))}: {clip(kill.get('text'))}")
-    measured_kill = measured_kill or bool(own_kills)
-    peak, limit = cgroup.get("peak"), cgroup.get("limit")
+    peak, limit, anon = cgroup.get("peak"), cgroup.get("limit"), cgroup.get("anon")
     near = isinstance(peak, int) and isinstance(limit, int) and peak >= NEAR_LIMIT * limit
     if isinstance(limit, int) and isinstance(peak, int):
-        share = share_text(peak, limit)
+        parts = ""
+        if isinstance(anon, int):
+            parts = (
+                f"; programs hold {size_text(anon)} now, file cache "
+                f"{size_text(cgroup.get('file'))} (cache counts in the peak and is given back)"
+            )
         evidence.append(
-            f"Peak memory use {size_text(peak)} of the {size_text(limit)} limit{share}."
+            f"Peak memory use {size_text(peak)} of the {size_text(limit)} limit"
+            f"{share_text(peak, limit)}{parts}."
         )
-    if measured_kill:
+    if (since or 0) > 0 or own_kills:
         return "at-limit", True, evidence
-    if near:  # cgroup v1 counts page cache in the peak: a hint, not proof
-        return "at-limit", not isinstance(kills, int), evidence
+    if since == 0:
+        evidence.append("No OOM kill since the last check.")
+        return "below-limit", True, evidence
+    if isinstance(kills, int) and case.run is None:
+        if kills == 0:
+            return "below-limit", True, evidence
+        evidence.append("Only a rise across the next crash would tie it to this one.")
+        return "at-limit", False, evidence
+    if near:
+        return "at-limit", False, evidence
     if isinstance(kills, int) and (isinstance(peak, int) or limit == UNLIMITED):
         return "below-limit", True, evidence
     if case.part("kernel_log").get("source") and not case.log("oom_kills"):
@@ -248,6 +290,8 @@ def read_memory_pattern(case: Case) -> Reading:
 def read_who_stopped(case: Case) -> Reading:
     if case.run is not None:
         return "nobody", True, ["Nobody stopped the run: it ended by itself."]
+    if clue := case.clue("culled"):
+        return "culled", True, [f"The server's log says: {clue}"]
     started = case.facts.get("started")
     if isinstance(started, (int, float)) and started < RECENT_RESTART:
         return "whole-unit", True, [f"The first process (PID 1) started {ago_text(started)}."]
@@ -261,6 +305,63 @@ def read_who_stopped(case: Case) -> Reading:
         evidence.append(f"{signal or 'Exit code 0'} is how a requested stop ends a kernel.")
         return "me", False, evidence
     return "nobody", False, evidence
+
+
+def read_unit_stopped(case: Case) -> Reading:
+    if clue := case.clue("said-memory"):
+        return "oom", True, [f"The message says: {clue}"]
+    started = case.facts.get("started")
+    for kill in case.own_oom_kills():
+        ago = kill.get("ago")
+        # a kill from just before the first process started may have been the restart's cause
+        timed = isinstance(ago, (int, float)) and isinstance(started, (int, float))
+        if timed and started <= ago <= started + RESTART_WINDOW:
+            text = clip(kill.get("text"))
+            return "oom", True, [f"Kernel log, {ago_text(ago)}, just before the restart: {text}"]
+    evidence = ["Nothing read here says the restart was for memory; the counters start again at 0."]
+    return "restart", False, evidence
+
+
+def read_really_dead(case: Case) -> Reading:
+    processes = case.part("processes")
+    if not processes.get("scanned"):
+        return None, False, ["The running processes could not be read."]
+    kernels = [k for k in processes.get("kernels") or [] if isinstance(k, dict)]
+    if not kernels:
+        return "dead", True, ["No Jupyter kernel is running now."]
+    listing = ", ".join(f"pid {k.get('pid')}" for k in kernels[:6])
+    evidence = [
+        f"{plural(len(kernels), 'Jupyter kernel')} still running ({listing}): reload the page "
+        "and see whether one is this notebook's."
+    ]
+    return "alive", False, evidence
+
+
+def windows_code(text: str) -> str | None:
+    """The first Windows crash status in ``text``, as its hexadecimal name, if any."""
+    for match in _WINDOWS_CODE.finditer(text):
+        word = match.group(1)
+        number = int(word, 16) if word.lower().startswith("0x") else int(word) & 0xFFFFFFFF
+        if number >= 0xC0000000:
+            return f"0x{number:08X}"
+    return None
+
+
+def read_exit_code(case: Case) -> Reading:
+    """Answers only a Windows status: the other answers follow from the exit code itself."""
+    if code := windows_code(case.text):
+        return "code-windows", True, [f"Exit code {code} is a Windows crash status."]
+    return None, False, []
+
+
+def read_windows_code(case: Case) -> Reading:
+    code = windows_code(case.text)
+    if code is None:
+        return None, False, []
+    for answer, (number, name) in WINDOWS_CODES.items():
+        if code == name:
+            return answer, True, [f"Windows status {name} ({number})."]
+    return "other", True, [f"Windows status {code}: none of the common crash codes."]
 
 
 def read_segv_detail(case: Case) -> Reading:
@@ -303,9 +404,11 @@ def read_error_output(case: Case) -> Reading:
         ("openmp", "openmp"),
         ("threads", "threads"),
         ("stack", "stack"),
+        ("gpu", "gpu"),
         ("iopub", "iopub"),
         ("no-space", "no-space"),
         ("startup", "startup"),
+        ("illegal", "illegal"),
         ("segfault", "segfault"),
         ("memory", "memory"),
     ):
@@ -336,6 +439,8 @@ def read_start_failure(case: Case) -> Reading:
         return "no-space", True, disks
     if clue := case.clue("numpy") or case.clue("startup"):
         return "numpy", True, [f"The output says: {clue}"]
+    if case.clue("killed"):
+        return "killed", True, ["The kernel was “Killed” while it started."]
     return "other", bool(case.text.strip()), []
 
 
@@ -350,7 +455,7 @@ def read_outside_jupyter(case: Case) -> Reading:
     if death.exit_code == 0:
         return "runs", True, ["Outside Jupyter, it ran to the end (exit code 0)."]
     return (
-        None,
+        "python-error",
         True,
         [
             f"The code stopped with an error (exit code {death.exit_code}). In a notebook that "
@@ -361,10 +466,14 @@ def read_outside_jupyter(case: Case) -> Reading:
 
 READERS: dict[str, Callable[[Case], Reading]] = {
     "message": read_message,
+    "exit-code": read_exit_code,
+    "windows-code": read_windows_code,
+    "really-dead": read_really_dead,
     "memory-limit": read_memory_limit,
     "kernel-count": read_kernel_count,
     "memory-pattern": read_memory_pattern,
     "who-stopped": read_who_stopped,
+    "unit-stopped": read_unit_stopped,
     "segv-detail": read_segv_detail,
     "abort-detail": read_abort_detail,
     "bus-detail": read_bus_detail,
@@ -372,8 +481,8 @@ READERS: dict[str, Callable[[Case], Reading]] = {
     "start-failure": read_start_failure,
     "outside-jupyter": read_outside_jupyter,
 }
-"""Question id -> its reader. Questions whose answers carry deep-link hints
-(``which-signal``, ``exit-code``) are answered from the death and need none."""
+"""Question id -> its reader. ``which-signal`` is answered from the death by its deep-link
+hints alone; ``exit-code`` too, but for Windows codes, which are beyond its hints' 0-255."""
 
 
 def _stack_overflow_evidence(case: Case) -> tuple[list[str], list[str]]:

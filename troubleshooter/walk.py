@@ -276,6 +276,10 @@ def _print_question(question: Question, number: int, out: TextIO) -> None:
         print("\n   Command:", file=out)
         for line in question.command.splitlines():
             print(f"     {line}", file=out)
+    if question.cell:
+        print("\n   In a notebook cell:", file=out)
+        for line in question.cell.splitlines():
+            print(f"     {line}", file=out)
     print(file=out)
     for index, answer in enumerate(question.answers, start=1):
         print(_wrap(f"{answer.label}  [{answer.id}]", "      ", f"  {index:>2}) "), file=out)

@@ -12,7 +12,7 @@ def kernel_list():
     if sys.platform.startswith("linux"):
         for entry in Path("/proc").iterdir():
             try:
-                args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                args = (entry / "cmdline").read_bytes().decode("utf-8", "replace")
                 status = (entry / "status").read_text()
             except OSError:
                 continue
@@ -23,16 +23,17 @@ def kernel_list():
                 env = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 env = []
-            name = [v[17:].decode(errors="replace") for v in env if v.startswith(b"JPY_SESSION_NAME=")]
+            key = b"JPY_SESSION_NAME="
+            name = [v[len(key) :].decode("utf-8", "replace") for v in env if v.startswith(key)]
             found.append((int(rss.group(1)) * 1024 if rss else 0, entry.name, (name or ["?"])[0]))
     elif sys.platform == "darwin":
-        listing = subprocess.run(["ps", "-axo", "pid=,rss=,command="], capture_output=True, text=True)
-        for line in listing.stdout.splitlines():
+        listing = subprocess.run(["ps", "-axo", "pid=,rss=,command="], capture_output=True)
+        for line in listing.stdout.decode("utf-8", "replace").splitlines():
             pid, rss, args = line.split(None, 2)
             if marker.search(args):
                 found.append((int(rss) * 1024, pid, "?"))
     else:
-        print("On Windows, open Task Manager, tab Details: each python.exe is a kernel or a worker.")
+        print("On Windows, open Task Manager, tab Details: each python.exe is a kernel or worker.")
         return
     mine = str(os.getpid())
     for size, pid, notebook in sorted(found, reverse=True):

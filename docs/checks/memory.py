@@ -43,8 +43,9 @@ def memory_check():
         process = ctypes.windll.kernel32.GetCurrentProcess()
         ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(mine), mine.size)
         print("Windows has no OOM killer and no OOM-kill counter: running out shows as")
-        print("MemoryError, “Unable to allocate”, or “The paging file is too small” (WinError 1455).")
-        print(f"machine:    {size(machine.total)}, {size(machine.free)} free ({machine.load}% in use)")
+        print("MemoryError, “Unable to allocate”, or “The paging file is too small” (WinError")
+        free = f"{size(machine.free)} free ({machine.load}% in use)"
+        print(f"1455). Machine: {size(machine.total)}, {free}")
         print(f"this kernel: {size(mine.now)} now, peak {size(mine.peak)}")
         return
     if not sys.platform.startswith("linux"):
@@ -67,7 +68,8 @@ def memory_check():
         limit = int(read(folder, "memory.limit_in_bytes"))
         parent = read(folder, "memory.stat", "hierarchical_memory_limit")  # a parent's limit
         limit = min(limit, int(parent)) if parent else limit
-        used, peak = read(folder, "memory.usage_in_bytes"), read(folder, "memory.max_usage_in_bytes")
+        used = read(folder, "memory.usage_in_bytes")
+        peak = read(folder, "memory.max_usage_in_bytes")
         programs, cache = read(folder, "memory.stat", "rss"), read(folder, "memory.stat", "cache")
         kills = read(folder, "memory.oom_control", "oom_kill")
     elif (top / "cgroup.controllers").exists():
@@ -95,11 +97,15 @@ def memory_check():
         share = f", {100 * int(peak) / int(limit):.0f}% of the limit"
     print(f"cgroup v{version}: {folder}")
     print(f"limit:      {size(limit)}")
-    print(f"in use now: {size(used)} (programs {size(programs)}, file cache {size(cache)},"
-          f" of which shared memory {size(shared)})")
+    print(
+        f"in use now: {size(used)} (programs {size(programs)}, file cache {size(cache)},"
+        f" of which shared memory {size(shared)})"
+    )
     print(f"peak:       {size(peak)}{share}")
-    print(f"OOM kills:  {kills or 'not counted'} (only a rise across the next crash says it ran"
-          " out of memory)")
+    print(
+        f"OOM kills:  {kills or 'not counted'} (only a rise across the next crash says it ran"
+        " out of memory)"
+    )
 
 
 memory_check()

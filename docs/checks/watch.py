@@ -1,5 +1,8 @@
 # Memory after every cell (run once in the notebook; standard library, Linux): the kernel's
 # memory now and at its peak, and what its worker processes hold.
+from IPython import get_ipython
+
+
 def memory_after_each_cell(result=None):
     import os
     from pathlib import Path
@@ -24,9 +27,11 @@ def memory_after_each_cell(result=None):
         return
     workers = children(me)
     held = sum(status(pid, "VmRSS") for pid in workers)
-    print(f"[memory] kernel {status(me, 'VmRSS') / 2**30:.2f} GiB now, peak "
-          f"{status(me, 'VmHWM') / 2**30:.2f} GiB; {len(workers)} worker processes "
-          f"{held / 2**30:.2f} GiB")
+    print(
+        f"[memory] kernel {status(me, 'VmRSS') / 2**30:.2f} GiB now, peak "
+        f"{status(me, 'VmHWM') / 2**30:.2f} GiB; {len(workers)} worker processes "
+        f"{held / 2**30:.2f} GiB"
+    )
 
 
 get_ipython().events.register("post_run_cell", memory_after_each_cell)

@@ -134,8 +134,14 @@ def render_html(tree: Tree, hrefs: dict[str, str], titles: dict[str, str], level
                 f"<{heading}>{_inline_html(node.text)}</{heading}>"
                 f"<p>{_inline_html(node.check)}</p>"
             )
-            if node.command:
-                out.append(f'<pre class="ts-command"><code>{escape(node.command)}</code></pre>')
+            for code, where in (
+                (node.command, "In a terminal (Linux):"),
+                (node.cell, "In a notebook cell (any system):"),
+            ):
+                if code and node.command and node.cell:
+                    out.append(f'<p class="ts-form">{where}</p>')
+                if code:
+                    out.append(f'<pre class="ts-command"><code>{escape(code)}</code></pre>')
             out.append('<ul class="ts-answers">')
             for answer in node.answers:
                 out.append(
@@ -237,8 +243,9 @@ def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.N
         out.append(rubric)
         if isinstance(node, Question):
             out.append(paragraph(node.check))
-            if node.command:
-                out.append(nodes.literal_block(node.command, node.command))
+            for code in (node.command, node.cell):
+                if code:
+                    out.append(nodes.literal_block(code, code))
             answers = nodes.bullet_list()
             for answer in node.answers:
                 target = tree.nodes[answer.target]

@@ -20,7 +20,7 @@
    * @typedef {{id: string, label: string, target: string, signals?: string[],
    *   exit_codes?: [number, number][]}} Answer
    * @typedef {{kind: "question", text: string, check: string, command?: string,
-   *   answers: Answer[]}} Question
+   *   cell?: string, answers: Answer[]}} Question
    * @typedef {{kind: "outcome", title: string, cause: string, text: string, steps: string[],
    *   confirm: string, href: string, guide_title: string}} Outcome
    * @typedef {{id: string, title: string, start: string, causes: Record<string, string>,
@@ -272,12 +272,14 @@
     /** @param {Question} node */
     question(node) {
       const parts = [prose("p", node.check)];
-      if (node.command) {
-        const command = node.command;
-        parts.push(
-          el("div", { class: "ts-command" }, el("pre", {}, el("code", {}, command)),
-            this.button("Copy command", () => this.copy(command))),
-        );
+      /** @type {[string | undefined, string, string][]} */
+      const forms = [[node.command, "In a terminal (Linux):", "Copy command"],
+        [node.cell, "In a notebook cell (any system):", "Copy cell"]];
+      for (const [code, where, copy] of forms) {
+        if (!code) continue;
+        if (node.command && node.cell) parts.push(el("p", { class: "ts-form" }, where));
+        parts.push(el("div", { class: "ts-command" }, el("pre", {}, el("code", {}, code)),
+          this.button(copy, () => this.copy(code))));
       }
       const choices = node.answers.map((answer) =>
         this.button([prose("span", answer.label)], () => this.go([...this.path, answer.id]), "ts-choice"),
