@@ -11,7 +11,7 @@ JupyterLite build (``site.py``). What is changed, each through a Sphinx hook:
   nothing of JupyterLite is fetched before the reader asks.
 - **Its assets** (``html-page-context``): its Google Fonts stylesheet, and any other stylesheet or
   script on another host, leave every page; its own CSS and JS, written for the markup replaced
-  here, leave every page too; ``demos.js`` goes only on pages that embed JupyterLite.
+  here, leave every page and the site; ``demos.js`` goes only on pages that embed JupyterLite.
 - **Its build step** (its ``build-finished`` listener, found in ``app.events.listeners`` and
   disconnected): ``site.py`` runs ``jupyter lite build`` from the same settings, only when an
   input changed, with only the apps the pages use.
@@ -34,6 +34,7 @@ from jupyterlite_sphinx import jupyterlite_sphinx as stock
 from sphinx.util import logging
 
 from ..records import keep_page_records, page_records
+from ..shared import add_static_dir
 from .cache import LiteUnavailable, default_cache
 from .pyodide import MODES
 from .site import LiteBuild, prepare, publish, settings_from
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SCRIPT = "demos.js"
 RECORDS = "troubleshooter_lite_pages"
 # Each embed node and the JupyterLite app its URL opens.
@@ -181,11 +181,6 @@ def _own_assets_only(
         app.add_js_file(SCRIPT, loading_method="defer")
 
 
-def _add_static_path(app: Sphinx) -> None:
-    if app.builder.format == "html" and str(STATIC_DIR) not in app.config.html_static_path:
-        app.config.html_static_path.append(str(STATIC_DIR))
-
-
 # --- the build ---------------------------------------------------------------------------
 
 
@@ -230,6 +225,8 @@ def _prepare_lite(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def _publish_lite(app: Sphinx, exception: BaseException | None) -> None:
+    for name in STOCK_ASSETS:  # copied by jupyterlite-sphinx's setup; no page asks for them
+        (Path(app.outdir) / "_static" / name).unlink(missing_ok=True)
     build = status(app.env).build
     if exception is None and build is not None and publish(build, Path(app.outdir)):
         logger.info("troubleshooter: copied the JupyterLite into %s/lite", app.outdir)
@@ -254,7 +251,7 @@ def setup_embed(app: Sphinx) -> None:
         app.add_node(node_class, override=True, html=(visit_tab_html, None), **others)
     keep_page_records(app, RECORDS)
     app.connect("config-inited", _check_setting)
-    app.connect("builder-inited", _add_static_path)
+    app.connect("builder-inited", add_static_dir)
     app.connect("doctree-read", _record_embeds)
     app.connect("env-updated", _prepare_lite)
     # Before handlers that copy the page's script list (see assets.py), so ours is in it.
