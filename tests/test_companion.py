@@ -263,3 +263,104 @@ def test_a_clean_shutdown_shows_nothing_and_a_corrupt_record_one_line(
     lines = text_of(kernel.run("%load_ext troubleshooter")).strip().splitlines()
     assert len(lines) == 1, lines
     assert "is not a readable record" in lines[0] and "Traceback" not in lines[0]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(check: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    return None
+
+
+def test_the_server_extension_records_a_sigkill_and_emits_the_event(tmp_path: Path) -> None:
+    pytest.importorskip("jupyter_server")
+    pytest.importorskip("jupyter_events")
+    import urllib.request
+
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PYTHONPATH": str(ROOT),
+    }
+    jupyter = [sys.executable, "-m", "jupyter_server"]
+    shipped = Path(sys.prefix, "etc/jupyter/jupyter_server_config.d/troubleshooter.json")
+    # the install ships the extension's entry, off, so `extension enable troubleshooter` works
+    assert "troubleshooter" in json.loads(shipped.read_text())["ServerApp"]["jpserver_extensions"]
+    assert _install(tmp_path, "install").returncode == 0  # the companion in every kernel
+    events = tmp_path / "events.log"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "jupyter_server_config.py").write_text(
+        "import logging\n"
+        "c.ServerApp.jpserver_extensions = {'troubleshooter': True}  # what `enable` writes\n"
+        f"c.EventLogger.handlers = [logging.FileHandler({str(events)!r})]\n"
+    )
+    port, token = _free_port(), uuid.uuid4().hex
+    server = subprocess.Popen(
+        [*jupyter, "--ip=127.0.0.1", f"--port={port}", "--no-browser", "--allow-root",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api"
+
+    def call(path: str, method: str = "GET") -> Any:
+        request = urllib.request.Request(
+            base + path, method=method, data=b"{}" if method == "POST" else None,
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    try:
+        assert _wait_for(lambda: _answers(call)), "the server did not start"
+        kernel_id = call("/kernels", "POST")["id"]
+        folder = tmp_path / "runtime" / "jupyter-kernel-troubleshooter"
+        found = _wait_for(lambda: list(folder.glob(f"{kernel_id}-*.json")))
+        assert found, "the companion wrote no record in the kernel"
+        pid = int(found[0].stem.rsplit("-", 1)[1])
+        time.sleep(1.5)  # the extension looks for new kernels once a second
+        os.kill(pid, 9)
+        exit_file = found[0].with_suffix(".exit")
+        assert _wait_for(exit_file.exists), "no exit status was written beside the record"
+        assert json.loads(exit_file.read_text())["returncode"] == -9
+        line = _wait_for(lambda: _our_event(events))
+        assert line, "no kernel-death event was emitted"
+        event = json.loads(line)
+        assert (event["kernel_id"], event["returncode"], event["signal"]) == (
+            kernel_id, -9, "SIGKILL"
+        )  # fmt: skip
+        assert event["confidence"] in ("confirmed", "likely", "guess")
+        assert str(tmp_path) not in line  # no path of the user's files
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    assert f"troubleshooter: kernel {kernel_id} ended (SIGKILL): " in log
+    assert "?step=" in log
+
+
+def _our_event(log: Path) -> str | None:
+    """The first kernel-death event in the server's event log (it logs its own events too)."""
+    schema = '"__schema__": "https://doc.cocalc.com/troubleshooter/events/kernel-death"'
+    lines = log.read_text().splitlines() if log.exists() else []
+    return next((line for line in lines if schema in line), None)
+
+
+def _answers(call: Any) -> bool:
+    try:
+        return call("/status") is not None
+    except OSError:
+        return False

@@ -66,6 +66,9 @@ def find_previous(folder: str, kernel_id: str | None, notebook: str | None) -> F
             continue
         record["shown"] = round(time.time(), 3)
         records.write(path, record)
+        exit_info, _ = records.read(records.exit_path(path))
+        if exit_info is not None:
+            record["exit"] = exit_info
         return Found(path, record, crash=records.read_text(records.crash_path(path)))
     return None
 
@@ -82,6 +85,7 @@ class PostMortem:
     verdict: Any = None
     confidence: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    oom_kills: int | None = None  # counted in the kernel's memory cgroup while it ran
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self.text, "text/html": self.html}
@@ -184,7 +188,7 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     died = exit_info.get("time") or record.get("updated")
     parts = _parts(record, cell, crash, rose, at_start, now, returncode, signal, died)
     text, markup = _render(parts, verdict, confidence)
-    return PostMortem(text, markup, verdict, confidence, facts)
+    return PostMortem(text, markup, verdict, confidence, facts, rose)
 
 
 def _when(stamp: Any) -> str:
@@ -226,7 +230,11 @@ def _parts(record, cell, crash, rose, at_start, now, returncode, signal, died) -
             f"OOM kills in the memory cgroup: {at_start} when the kernel started, {now} now."
         )
     if returncode is not None:
-        facts.append(f"Exit status {returncode}, as the Jupyter server saw it.")
+        from ..signals import parse_exit_code
+
+        named = parse_exit_code(returncode).signal
+        how = f" (signal {named})" if named else ""
+        facts.append(f"Exit status {returncode}{how}, as the Jupyter server saw it.")
     elif signal and crash_signal(crash) == signal:
         facts.append(f"faulthandler caught signal {signal}.")
     elif signal:

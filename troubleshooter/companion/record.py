@@ -5,7 +5,8 @@ connection file (Jupyter's runtime directory, where the server finds it too), or
 in the user cache directory when that folder cannot be written. Its name is
 ``<key>-<pid>.json``, where the key is the kernel id from the connection file
 (``kernel-<id>.json``; a restart keeps it) or ``ipython`` outside a Jupyter
-kernel. Beside it, ``<key>-<pid>.crash`` receives faulthandler's traceback.
+kernel. Beside it, ``<key>-<pid>.crash`` receives faulthandler's traceback and
+``<key>-<pid>.exit`` the exit status the server extension saw.
 
 Every write replaces the whole file atomically (a temporary file, then
 ``os.replace``), is capped at ``MAX_BYTES``, and is readable by the user alone
@@ -179,7 +180,7 @@ def prune(folder: str, keep: set[str], now: float | None = None) -> int:
         seen[key] = seen.get(key, 0) + 1
         if path in keep or (seen[key] <= KEEP_PER_KERNEL and now - modified < MAX_AGE):
             continue
-        for victim in (path, path[: -len(".json")] + ".crash"):
+        for victim in (path, crash_path(path), exit_path(path)):
             try:
                 os.remove(victim)
             except OSError:
@@ -202,4 +203,10 @@ def process_alive(pid: Any) -> bool:
 
 
 def crash_path(path: str) -> str:
+    """Where faulthandler writes for the record at ``path``."""
     return path[: -len(".json")] + ".crash"
+
+
+def exit_path(path: str) -> str:
+    """Where the server extension notes the exit status of the record's process."""
+    return path[: -len(".json")] + ".exit"
