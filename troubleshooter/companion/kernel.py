@@ -53,7 +53,8 @@ def _connection_file() -> str | None:
 
 class Companion:
     def __init__(self, shell: Any, at_start: bool) -> None:
-        from ..evidence import read_boot_id, read_meminfo, read_memory_cgroup
+        from ..cgroup import read_meminfo, read_memory_cgroup
+        from ..evidence import read_boot_id
 
         self.shell = shell
         self.at_start = at_start

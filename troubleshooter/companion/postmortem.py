@@ -145,7 +145,7 @@ def _oom_kills_now(record: dict[str, Any], facts: dict[str, Any]) -> int | None:
     folder = old.get("dir")
     if not folder or old.get("version") not in (1, 2):
         return None
-    from ..evidence import parse_cgroup_v1, parse_cgroup_v2, read_text
+    from ..cgroup import parse_cgroup_v1, parse_cgroup_v2, read_text
 
     parse = parse_cgroup_v1 if old["version"] == 1 else parse_cgroup_v2
     return parse(lambda name: read_text(folder, name)).get("oom_kills")

@@ -17,7 +17,6 @@ never delayed and nothing is raised into the server.
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
