@@ -29,7 +29,7 @@ extensions = [
 troubleshooter_platform = {
     "service": "CoCalc",
     "support_email": "help@cocalc.com",
-    "unit": "project",
+    "unit": "server or project",
     "settings_page": "Project Settings",
     "plain_server": "Plain Jupyter Server",
     "restart_button": "Restart Project",

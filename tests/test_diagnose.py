@@ -300,7 +300,7 @@ def test_malformed_facts_never_raise(facts: Any) -> None:
 def test_render_leads_with_the_verdict_and_says_unknown() -> None:
     text = render(dg.diagnose(fixture("macos"), exit_code=137))
     first = text.splitlines()[0]
-    assert first == "Verdict: Out of memory. One step needs more memory than the project has."
+    assert first == "Verdict: Out of memory. One step needs more memory than the server has."
     assert "cgroup      unknown" in text
     assert "kernel log  unknown" in text
 

@@ -159,7 +159,7 @@ def test_interactive_walk_with_a_mistake_and_going_back(capsys, typed):
     # Back after "1" (SIGKILL) shows the first question again.
     assert out.count("1. What does the message about the kernel say?") == 2
     assert "2. Which exit code does the message give?" in out
-    assert "3. Did the project run out of memory?" in out
+    assert "3. Did the server run out of memory?" in out
     assert TREE.nodes["oom-idle-kernels"].title in out
     assert "-> 137" in out
 

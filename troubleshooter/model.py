@@ -66,7 +66,7 @@ from .signals import Death, answer_tier, best_answer
 PLATFORM_DEFAULTS: dict[str, str] = {
     "service": "your Jupyter service",
     "support_email": "",
-    "unit": "project",
+    "unit": "server",
     "settings_page": "the settings page",
     "plain_server": "plain Jupyter server",
     "restart_button": "Restart",
