@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,43 @@ def test_broken_tree_is_an_error_naming_file_and_ids(app):
     assert "troubleshooter-wizard" in warnings and "troubleshooter-flowchart" in warnings
     assert "Traceback" not in warnings
     assert page(app).select_one(".ts-wizard") is None
+
+
+def resolved_doctree(app, docname: str):
+    """The page's doctree as the builder writes it."""
+    with warnings.catch_warnings():  # Sphinx 9 asks for ``tags=``, which 8.2 does not know
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return app.env.get_and_resolve_doctree(docname, app.builder)
+
+
+def resolved_section(app, docname: str, section_id: str) -> str:
+    """A section of the page's doctree as the builder writes it."""
+    from docutils import nodes
+
+    doctree = resolved_doctree(app, docname)
+    [section] = [s for s in doctree.findall(nodes.section) if section_id in s["ids"]]
+    return section.pformat()
+
+
+@pytest.mark.sphinx("text", testroot="wizard")
+def test_text_fallback_doctree(app, file_regression):
+    """The whole tree in words, as builders other than HTML get it."""
+    app.build()
+    file_regression.check(resolved_section(app, "index", "full-tree"), extension=".xml")
+
+
+@pytest.mark.sphinx("text", testroot="wizard")
+def test_text_fallback_doctree_of_a_light_page(app, file_regression):
+    app.build()
+    section = resolved_section(app, "summary", "a-page-that-links-to-the-text-version")
+    file_regression.check(section, extension=".xml")
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_html_written_tree_doctree(app, file_regression):
+    """The same tree for HTML: sections with rubric headings, answers linking in the page."""
+    from troubleshooter.sphinxext.wizard import wizard
+
+    app.build()
+    [node] = resolved_doctree(app, "index").findall(wizard)
+    file_regression.check(node[0].pformat(), extension=".xml")
