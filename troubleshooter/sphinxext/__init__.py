@@ -14,6 +14,7 @@ from .deeplinks import setup_deeplinks
 from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
+from .lite.embed import setup_embed
 from .shared import setup_shared
 from .wizard import setup_wizard
 from .written_tree import setup_written_tree
@@ -29,6 +30,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_wizard(app)
     setup_flowchart(app)
     setup_deeplinks(app)
+    setup_embed(app)
     setup_demos(app)
     setup_download(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
