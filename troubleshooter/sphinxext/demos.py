@@ -171,7 +171,7 @@ def _visit_children_only(self: Any, node: nodes.Element) -> None:
 
 
 def setup_demos(app: Sphinx) -> None:
-    others = {
+    others: dict[str, Any] = {
         builder: (_visit_children_only, _visit_children_only)
         for builder in ("latex", "text", "man", "texinfo")
     }

@@ -80,8 +80,9 @@ class download_link(nodes.reference):
 def visit_download_link_html(translator: HTML5Translator, node: download_link) -> None:
     page = translator.builder.get_target_uri(translator.builder.current_docname)
     href = relative_uri(page, STATIC_PATH)
-    attributes = {"href": href, "download": FILENAME, "CLASS": "reference download"}
-    translator.body.append(translator.starttag(node, "a", "", **attributes))
+    translator.body.append(
+        translator.starttag(node, "a", "", href=href, download=FILENAME, CLASS="reference download")
+    )
 
 
 def depart_download_link_html(translator: HTML5Translator, node: download_link) -> None:

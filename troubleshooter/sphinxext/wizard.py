@@ -120,7 +120,7 @@ def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     """The wizard's element with its data: in the page, or (a light page) in a file."""
     tree: Tree = node["tree"]
     data = wizard_data(tree, node["hrefs"], node["titles"])
-    attributes = {"data-heading-level": str(node["level"])}
+    attributes: dict[str, Any] = {"data-heading-level": str(node["level"])}
     if node["text_version"]:
         attributes["data-src"] = write_wizard_data(translator, tree, data)
     translator.body.append(translator.starttag(node, "div", "", **attributes))
@@ -250,10 +250,11 @@ def causes_map(app: Sphinx) -> dict[str, Any] | None:
     tree = uses[pages[page]][0].tree
     causes: dict[str, Any] = {}
     for cause in CAUSES.values():
-        outcomes = [node.id for node in tree.outcomes() if node.cause == cause.id]
+        reached = [node for node in tree.outcomes() if node.cause == cause.id]
+        outcomes = [node.id for node in reached]
         link = guide_link(env, cause.label)
-        if link is None and outcomes:
-            link = guide_link(env, tree.nodes[outcomes[0]].guide)
+        if link is None and reached:
+            link = guide_link(env, reached[0].guide)
         guide = None
         if link:
             guide = _site_url(app, f"{app.builder.get_target_uri(link.docname)}#{link.anchor}")

@@ -34,7 +34,7 @@ def bytecode(source: bytes, filename: str) -> bytes:
     """The ``.pyc`` bytes for ``source``; ``filename`` is what tracebacks will show."""
     code = compile(source, filename, "exec", dont_inherit=True)
     # A source-less .pyc is loaded without any check against a source file.
-    return bytes(bootstrap._code_to_timestamp_pyc(code, 0, 0))
+    return bytes(bootstrap._code_to_timestamp_pyc(code, 0, 0))  # type: ignore[attr-defined]
 
 
 def _record_hash(data: bytes) -> str:

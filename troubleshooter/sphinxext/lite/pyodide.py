@@ -210,8 +210,9 @@ def _requires(wheel: Path) -> list[str]:
         text = archive.read(meta).decode()
     names = []
     for line in text.splitlines():
-        if line.startswith("Requires-Dist:") and ";" not in line:
-            names.append(normalise(re.match(r"[\w.-]+", line.split(":", 1)[1].strip())[0]))
+        requirement = line.split(":", 1)[1].strip() if line.startswith("Requires-Dist:") else ""
+        if ";" not in line and (name := re.match(r"[\w.-]+", requirement)):
+            names.append(normalise(name[0]))
     return names
 
 
