@@ -15,6 +15,7 @@ COMMANDS = {
     "walk": "troubleshooter.walk",
     "diagnose": "troubleshooter.diagnose",
     "run": "troubleshooter.runner",
+    "kernel": "troubleshooter.companion.install",
 }
 
 
