@@ -87,14 +87,15 @@ def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> di
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
     address (``href``) and section title (``guide_title``) in place of the label."""
     data = tree.to_json_dict()
-    data["format"] = DEEP_LINK_FORMAT
+    shown: dict[str, dict[str, Any]] = {}
     for node_id, entry in data["nodes"].items():
-        if entry["kind"] == "outcome":
-            del entry["guide"]
+        shown[node_id] = node = dict[str, Any](entry)
+        if node["kind"] == "outcome":
+            del node["guide"]
             if node_id in hrefs:
-                entry["href"] = hrefs[node_id]
-                entry["guide_title"] = titles[node_id]
-    return data
+                node["href"] = hrefs[node_id]
+                node["guide_title"] = titles[node_id]
+    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT}
 
 
 def json_for_script(data: Any) -> str:
