@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import posixpath
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import copy_of_root
 
 from troubleshooter.standalone import FILENAME
-
-ROOTS = Path(__file__).parent / "roots"
-
-
-@pytest.fixture(scope="session")
-def rootdir() -> Path:
-    return ROOTS
 
 
 @pytest.mark.parametrize(
@@ -28,10 +21,7 @@ def rootdir() -> Path:
     ],
 )
 def test_the_link_reaches_the_file_from_every_page(make_app, sphinx_test_tempdir, builder, pages):
-    source = sphinx_test_tempdir / f"download-{builder}"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(ROOTS / "test-download", source)
-    app = make_app(builder, srcdir=source)
+    app = make_app(builder, srcdir=copy_of_root(sphinx_test_tempdir, "download", builder))
     app.build()
     assert app.warning.getvalue() == ""
     out = Path(app.outdir)

@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import ROOTS, copy_of_root
 
 from troubleshooter.loader import load_tree
 from troubleshooter.model import Outcome, Question
 
-ROOTS = Path(__file__).parent / "roots"
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
-
-
-@pytest.fixture(scope="session")
-def rootdir() -> Path:
-    return ROOTS
 
 
 def page(app, name: str = "index") -> BeautifulSoup:
@@ -272,13 +267,8 @@ def test_text_builder_fallback(app):
 
 
 @pytest.mark.parametrize("builder", ["latex", "man", "texinfo", "singlehtml", "dirhtml"])
-def test_other_builders_build_cleanly(make_app, sphinx_test_tempdir, rootdir, builder):
-    import shutil
-
-    source = sphinx_test_tempdir / f"wizard-{builder}"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(rootdir / "test-wizard", source)
-    app = make_app(builder, srcdir=source)
+def test_other_builders_build_cleanly(make_app, sphinx_test_tempdir, builder):
+    app = make_app(builder, srcdir=copy_of_root(sphinx_test_tempdir, "wizard", builder))
     app.build()
     assert app.warning.getvalue() == ""
 
@@ -309,14 +299,8 @@ def test_bad_platform_entries_warn_once_naming_the_option(app):
     assert "Hub" in page(app).select_one("div.ts-wizard").get_text()
 
 
-def test_a_platform_that_is_not_a_dict_warns_naming_the_option(
-    make_app, sphinx_test_tempdir, rootdir
-):
-    import shutil
-
-    source = sphinx_test_tempdir / "wizard-platform-str"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(rootdir / "test-wizard", source)
+def test_a_platform_that_is_not_a_dict_warns_naming_the_option(make_app, sphinx_test_tempdir):
+    source = copy_of_root(sphinx_test_tempdir, "wizard", "platform-str")
     with (source / "conf.py").open("a", encoding="utf-8") as conf:
         conf.write('troubleshooter_platform = "Hub"\n')
     app = make_app("html", srcdir=source)
