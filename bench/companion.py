@@ -4,7 +4,7 @@ Real IPython kernels started by jupyter_client, one at a time:
 
 - kernel start, from ``start_kernel`` to the first kernel-info reply, with and
   without the companion loaded at start (``kernel install`` into a private
-  ``IPYTHONDIR``), interleaved after one uncounted start of each, median of
+  ``IPYTHONDIR``), in ABBA order after one uncounted start of each, median of
   ``runs`` each; and, precisely, the time ``%load_ext troubleshooter`` takes
   inside a kernel (import and start);
 - per-cell overhead: 1,000 trivial cells (``pass``) run inside the kernel through
@@ -110,8 +110,9 @@ def measure(runs: int = 5, cells: int = CELLS) -> dict[str, Any]:
         starts: dict[str, list[float]] = {"without": [], "with": []}
         for env in (plain, loaded):  # a first start of each, not counted: caches warm
             _Kernel(env).close()
-        for _ in range(runs):
-            for key, env in (("without", plain), ("with", loaded)):
+        pair = [("without", plain), ("with", loaded)]
+        for run in range(runs):  # ABBA order: neither always follows the other's shutdown
+            for key, env in pair if run % 2 == 0 else pair[::-1]:
                 kernel = _Kernel(env)
                 starts[key].append(kernel.start_s)
                 kernel.close()
