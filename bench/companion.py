@@ -10,8 +10,9 @@ Real IPython kernels started by jupyter_client, one at a time:
 - per-cell overhead: 1,000 trivial cells (``pass``) run inside the kernel through
   ``InteractiveShell.run_cell``, without and then with the companion, and 1,000
   cells sent through the client (round trips), without and with;
-- the guard thread's CPU time (``pthread_getcpuclockid``) over 3 s with the
-  kernel idle between cells, and over a 3 s cell, with its readings per second.
+- the guard thread's CPU time over 3 s with the kernel idle between cells (its
+  ``/proc`` clock ticks, read from outside: 10 ms resolution), and over a 3 s
+  cell (``pthread_getcpuclockid``, inside), with its readings per second.
 
 Run ``python bench/companion.py`` for the JSON; ``measure()`` returns the same dict.
 """
@@ -97,6 +98,12 @@ def _environments(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     return plain, loaded
 
 
+def _ticks(stat: Path) -> int:
+    """User and system CPU time of a thread, in clock ticks, read from outside the kernel."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def _round_trips(kernel: _Kernel, cells: int) -> float:
     started = time.perf_counter()
     for _ in range(cells):
@@ -129,10 +136,12 @@ def measure(runs: int = 5, cells: int = CELLS) -> dict[str, Any]:
             )
             cell_with = float(kernel.run(_IN_KERNEL_CELLS.format(cells=cells)))
             trip_with = _round_trips(kernel, cells)
-            kernel.run(_GUARD_CPU)
-            idle_before = float(kernel.run("print(_guard_cpu())"))
+            tid = int(kernel.run(_GUARD_CPU + "print(_guard.native_id)"))
+            stat = Path(f"/proc/{kernel.manager.provisioner.pid}/task/{tid}/stat")
+            time.sleep(1)  # the record is written 0.2 s after a cell: idle from here on
+            idle_before = _ticks(stat)
             time.sleep(3)
-            idle = float(kernel.run("print(_guard_cpu())")) - idle_before
+            idle = (_ticks(stat) - idle_before) / os.sysconf("SC_CLK_TCK")
             busy, samples = kernel.run(
                 "from troubleshooter.companion import current as _c\n"
                 "_c0, _s0 = _guard_cpu(), _c().guard.samples\n"
