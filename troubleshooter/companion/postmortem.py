@@ -82,6 +82,31 @@ def confidence_of(verdict: Any, oom_kills_rose: int | None = None) -> str:
     return "confirmed" if causes == {verdict.cause} else "likely"
 
 
+def _same_cgroup(facts: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` with only the kernels that shared the dead kernel's memory cgroup.
+
+    This process (the new kernel) did not run when the old one died; kernels in
+    other cgroups do not count against its limit.
+    """
+    processes = facts.get("processes")
+    if not isinstance(processes, dict) or not isinstance(processes.get("kernels"), list):
+        return facts
+    from ..cgroup import parse_proc_cgroup, read_text
+
+    path = (record.get("cgroup") or {}).get("path")
+    kept = []
+    for kernel in processes["kernels"]:
+        pid = kernel.get("pid") if isinstance(kernel, dict) else None
+        if pid == os.getpid():
+            continue
+        if path:
+            paths = parse_proc_cgroup(read_text("/", f"/proc/{pid}/cgroup"))
+            if path not in (paths.get("memory"), paths.get("")):
+                continue
+        kept.append(kernel)
+    return {**facts, "processes": {**processes, "kernels": kept}}
+
+
 def _logged_signal(facts: dict[str, Any], pid: Any) -> str | None:
     """The signal the kernel log shows ending process ``pid``: an OOM kill or a segfault."""
     log = facts.get("kernel_log") if isinstance(facts.get("kernel_log"), dict) else {}
@@ -118,7 +143,7 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     from ..evidence import collect
 
     record, crash = found.record, found.crash
-    facts = collect() if facts is None else facts
+    facts = _same_cgroup(collect(), record) if facts is None else facts
     at_start = (record.get("cgroup") or {}).get("oom_kills")
     now = _oom_kills_now(record, facts)
     rose = now - at_start if isinstance(now, int) and isinstance(at_start, int) else None
