@@ -102,7 +102,7 @@ def _read_int(path: str) -> int | None:
 
 
 def _meminfo() -> dict[str, int]:
-    values = {}
+    values: dict[str, int] = {}
     try:
         with open("/proc/meminfo", "rb") as file:
             text = file.read(8192).decode("ascii", "replace")

@@ -109,7 +109,8 @@ def _same_cgroup(facts: dict[str, Any], record: dict[str, Any]) -> dict[str, Any
 
 def _logged_signal(facts: dict[str, Any], pid: Any) -> str | None:
     """The signal the kernel log shows ending process ``pid``: an OOM kill or a segfault."""
-    log = facts.get("kernel_log") if isinstance(facts.get("kernel_log"), dict) else {}
+    log = facts.get("kernel_log")
+    log = log if isinstance(log, dict) else {}
     for kind, signal in (("oom_kills", "SIGKILL"), ("segfaults", "SIGSEGV")):
         if any(isinstance(e, dict) and e.get("pid") == pid for e in log.get(kind) or []):
             return signal
@@ -147,7 +148,8 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     at_start = (record.get("cgroup") or {}).get("oom_kills")
     now = _oom_kills_now(record, facts)
     rose = now - at_start if isinstance(now, int) and isinstance(at_start, int) else None
-    exit_info = record.get("exit") if isinstance(record.get("exit"), dict) else {}
+    exit_info = record.get("exit")
+    exit_info = exit_info if isinstance(exit_info, dict) else {}
     returncode = exit_info.get("returncode")
     signal = None
     if returncode is None:
