@@ -210,9 +210,10 @@ def _requires(wheel: Path) -> list[str]:
         text = archive.read(meta).decode()
     names = []
     for line in text.splitlines():
-        requirement = line.split(":", 1)[1].strip() if line.startswith("Requires-Dist:") else ""
-        if ";" not in line and (name := re.match(r"[\w.-]+", requirement)):
-            names.append(normalise(name[0]))
+        if line.startswith("Requires-Dist:") and ";" not in line:
+            name = re.match(r"[\w.-]+", line.split(":", 1)[1].strip())
+            if name:
+                names.append(normalise(name[0]))
     return names
 
 
