@@ -111,11 +111,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting (ruff) and the shipped JavaScript's types
-    (tsc --checkJs --strict, from tools/typecheck)."""
+    """Check style and formatting (ruff), the Python types (mypy, set up in pyproject.toml)
+    and the shipped JavaScript's types (tsc --checkJs --strict, from tools/typecheck)."""
     _install(session, "lint")
     session.run("ruff", "check", str(ROOT))
     session.run("ruff", "format", "--check", str(ROOT))
+    session.run("mypy")
     npm = shutil.which("npm")
     if npm is None:
         session.error("npm is needed for the JavaScript type check (apt-get install npm)")
