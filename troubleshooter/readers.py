@@ -313,8 +313,9 @@ def read_unit_stopped(case: Case) -> Reading:
     for kill in case.own_oom_kills():
         ago = kill.get("ago")
         # a kill from just before the first process started may have been the restart's cause
-        timed = isinstance(ago, (int, float)) and isinstance(started, (int, float))
-        if timed and started <= ago <= started + RESTART_WINDOW:
+        if not isinstance(ago, (int, float)) or not isinstance(started, (int, float)):
+            continue
+        if started <= ago <= started + RESTART_WINDOW:
             text = clip(kill.get("text"))
             return "oom", True, [f"Kernel log, {ago_text(ago)}, just before the restart: {text}"]
     evidence = ["Nothing read here says the restart was for memory; the counters start again at 0."]
