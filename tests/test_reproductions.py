@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from troubleshooter.evidence import find_memory_cgroup
+from troubleshooter.cgroup import find_memory_cgroup
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 200 * 1024 * 1024

@@ -21,18 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .causes import CAUSES, SITE_URL, label_url, step_url
-from .model import (
-    Answer,
-    AnswerError,
-    Node,
-    Outcome,
-    Question,
-    Tree,
-    TreeError,
-    builtin_ids,
-    load_builtin,
-    load_tree,
-)
+from .loader import builtin_ids, load_builtin, load_tree
+from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
 from .signals import Death, parse_exit_code, parse_message, parse_signal
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."

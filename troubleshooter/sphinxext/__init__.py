@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from .a11y import setup_a11y
 from .assets import setup_assets
+from .config import setup_config
 from .copy import setup_copy
 from .deeplinks import setup_deeplinks
 from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
-from .platform import setup_platform
 from .wizard import setup_wizard
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    setup_platform(app)
+    setup_config(app)
     setup_assets(app)
     setup_copy(app)
     setup_a11y(app)

@@ -4,20 +4,18 @@ clipboard library weighs 20 KB in three files)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .shared import add_static_dir
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
-
-STATIC = Path(__file__).parent / "static"
 
 
 def _add_assets(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    if str(STATIC) not in app.config.html_static_path:
-        app.config.html_static_path.append(str(STATIC))
+    add_static_dir(app)
     app.add_css_file("site.css")
     app.add_js_file("copy.js", loading_method="defer")
 
