@@ -24,22 +24,23 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .signals import Death, parse_exit_code, parse_signal
-from .signatures import Signature, Signatures, load_builtin
+from .signals import ALIASES, MAX_SIGNAL, SIGNALS, Death, parse_exit_code, parse_signal
+from .signatures import (
+    JS_ASTRAL,
+    JS_LINE_BREAK,
+    MAX_TEXT,
+    Signature,
+    Signatures,
+    load_builtin,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from .model import Tree
 
-MAX_TEXT = 65536  # characters read from a paste or a file
 MESSAGE_LIMIT = 4000  # characters read from a ?message= link
 MAX_LINES = 20  # lines recorded per entry
 LINE_SHOWN = 200  # characters of a recognised line kept for display
-
-# The same preparation in JavaScript (sent with the signatures; see the module docstring).
-JS_ASTRAL = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]"
-JS_LINE_BREAK = "\\r\\n?|[\\u2028\\u2029]"
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]|[\ud800-\udbff][\udc00-\udfff]")
-_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,21 @@ class Reading:
         return sorted(first.values(), key=lambda recognised: recognised.rank)
 
 
-def prepare(text: str, limit: int = MAX_TEXT) -> str:
-    """The text as both readers see it: cut to ``limit`` characters, astral characters as
-    U+FFFD, every line break as ``\\n``."""
-    text = _ASTRAL.sub("\ufffd", text[: 2 * limit])[:limit]
-    return _LINE_BREAK.sub("\n", text)
+def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
+    """What the wizard's JavaScript needs to read a message as ``read`` does: the compiled
+    signatures, the limits, the text preparation and the signal numbers."""
+    signatures = signatures or load_builtin()
+    return {
+        "limit": MAX_TEXT,
+        "message_limit": MESSAGE_LIMIT,
+        "max_lines": MAX_LINES,
+        "shown": LINE_SHOWN,
+        "astral": JS_ASTRAL,
+        "line_break": JS_LINE_BREAK,
+        "front_ends": dict(signatures.front_ends),
+        "signals": {"names": dict(SIGNALS), "aliases": dict(ALIASES), "max": MAX_SIGNAL},
+        "signatures": [entry.to_json_dict() for entry in signatures.entries],
+    }
 
 
 def read(text: str | None, signatures: Signatures | None = None, limit: int = MAX_TEXT) -> Reading:
@@ -136,7 +147,10 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
         for match in entry.regex.finditer(prepared):
             line += prepared.count("\n", counted_to, match.start())
             counted_to = match.start()
-            if death == Death() and (candidate := _death(entry, match)) != Death():
+            candidate = _death(entry, match)
+            if entry.capture and candidate == Death():
+                continue  # "signal SIGNOPE" names no signal: not a recognised line
+            if death == Death():
                 death = candidate
             if matched_lines and matched_lines[-1] == line:
                 continue
@@ -151,7 +165,7 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
         elif entry.step:
             suggesting_step = suggesting_step or entry.step
         for number in matched_lines:
-            shown = lines[number].strip()[:LINE_SHOWN]
+            shown = lines[number].strip(" \t\n\r\f\v")[:LINE_SHOWN]
             found.append((number, rank, Recognised(number + 1, shown, entry, rank)))
     found.sort(key=lambda item: (item[0], item[1]))
     return Reading(

@@ -52,6 +52,13 @@ from .causes import CAUSES
 from .signals import SIGNALS
 
 SIGNATURES_PATH = Path(__file__).parent / "signatures.toml"
+MAX_TEXT = 65536  # characters of a text read at most
+
+# Both readers prepare a text alike before any pattern runs (see prepare); JavaScript's half:
+JS_ASTRAL = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]"
+JS_LINE_BREAK = "\\r\\n?|[\\u2028\\u2029]"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]|[\ud800-\udbff][\udc00-\udfff]")
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 STRENGTHS = ("proves", "suggests")
 CAPTURES = ("signal", "exit_code")
 MAX_REPEAT = 300
@@ -125,19 +132,6 @@ class Signatures:
     def by_id(self, signature_id: str) -> Signature | None:
         return next((entry for entry in self.entries if entry.id == signature_id), None)
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """What the wizard's JavaScript needs to read a message as Python does."""
-        from .messages import JS_ASTRAL, JS_LINE_BREAK, MAX_TEXT
-
-        return {
-            "limit": MAX_TEXT,
-            "astral": JS_ASTRAL,
-            "line_break": JS_LINE_BREAK,
-            "front_ends": dict(self.front_ends),
-            "signatures": [entry.to_json_dict() for entry in self.entries],
-        }
-
-
 @functools.cache
 def load_builtin() -> Signatures:
     """The package's own signatures (checked; cached for the process)."""
@@ -152,6 +146,13 @@ def load_signatures(path: Path | str) -> Signatures:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SignatureError(path, [f"cannot read: {error}"]) from None
     return _Loader(path).load(data)
+
+
+def prepare(text: str, limit: int = MAX_TEXT) -> str:
+    """The text as both readers see it: cut to ``limit`` characters, astral characters as
+    U+FFFD (JavaScript counts them twice), every line break as ``\\n``."""
+    text = _ASTRAL.sub("\ufffd", text[: 2 * limit])[:limit]
+    return _LINE_BREAK.sub("\n", text)
 
 
 def check_steps(signatures: Signatures, node_kinds: Mapping[str, str]) -> list[str]:
@@ -305,8 +306,6 @@ class _Loader:
         return value
 
     def _examples(self, raw: Any, where: str, regex: re.Pattern[str] | None) -> tuple[Example, ...]:
-        from .messages import prepare
-
         if not isinstance(raw, list) or not raw:
             self.problems.append(f"{where}: needs at least one example with its source")
             return ()

@@ -31,6 +31,7 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from ..causes import CAUSES, GUIDE_PAGE
+from ..messages import reader_json
 from ..model import Outcome, Question, Tree
 from .records import keep_page_records, page_records
 from .shared import (
@@ -93,9 +94,11 @@ def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
 
 def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
-    address (``href``) and section title (``guide_title``) in place of the label."""
+    address (``href``) and section title (``guide_title``) in place of the label, and the
+    compiled signatures it reads messages with (``messages.reader_json``)."""
     data = tree.to_json_dict()
     data["format"] = DEEP_LINK_FORMAT
+    data["reader"] = reader_json()
     for node_id, entry in data["nodes"].items():
         if entry["kind"] == "outcome":
             del entry["guide"]
