@@ -20,7 +20,7 @@ from troubleshooter.loader import load_builtin
 from troubleshooter.model import Outcome, Question
 from troubleshooter.readers import READERS, Case
 from troubleshooter.report import render
-from troubleshooter.signals import Death, parse_exit_code, parse_signal
+from troubleshooter.signals import Death, death_from, parse_exit_code, parse_signal
 from troubleshooter.state import state_entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def _cases() -> list[Case]:
     cases = []
     for name, message, lines in itertools.product(FIXTURE_CASES, MESSAGES, LINES):
         facts = fixture(name)
-        death = dg._death(message, None, None)
+        death = death_from(message=message)
         text = "\n".join(part for part in (message, lines) if part)
         cases.append(Case(facts, death, text, "", None, None))
     for returncode in (0, 1, -9, -11, -6, 137):

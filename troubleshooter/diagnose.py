@@ -55,7 +55,7 @@ from .causes import CAUSES, guide_url, step_url
 from .evidence import collect
 from .readers import READERS, Case
 from .report import render
-from .signals import Death, parse_exit_code, parse_message, parse_signal
+from .signals import Death, best_answer, death_from, parse_exit_code, parse_signal
 from .state import load_state, save_state, state_entry, state_key, state_path
 
 HELP = "read this machine's evidence and name why the kernel died"
@@ -134,21 +134,10 @@ def load_tree_data() -> dict[str, Any] | None:
 
 def hinted_answer(question: dict[str, Any], death: Death) -> str | None:
     """The answer whose deep-link hints fit ``death`` (the rule in ``model``'s docstring)."""
-    best: tuple[int, str] | None = None
-    for answer in question.get("answers", []):
-        tier = None
-        code = death.exit_code
-        if code is not None and any(
-            low <= code <= high for low, high in answer.get("exit_codes", [])
-        ):
-            tier = 1
-        elif death.signal is not None and death.signal in answer.get("signals", []):
-            tier = 2
-        elif death.signal is not None and "*" in answer.get("signals", []):
-            tier = 3
-        if tier is not None and (best is None or tier < best[0]):
-            best = (tier, answer["id"])
-    return best[1] if best else None
+    answers = question.get("answers", [])
+    hints = ((a.get("signals", []), a.get("exit_codes", [])) for a in answers)
+    index = best_answer(hints, death)
+    return None if index is None else answers[index]["id"]
 
 
 def walk(tree: dict[str, Any], case: Case) -> tuple[list[Step], str]:
@@ -215,7 +204,7 @@ def diagnose(
 ) -> Verdict:
     """The verdict for ``facts`` (see the module docstring). Pure: reads no files."""
     facts = facts if isinstance(facts, dict) else {}
-    death = _death(message, signal, exit_code)
+    death = death_from(signal=signal, exit_code=exit_code, message=message)
     case = Case(
         facts=facts,
         death=death,
@@ -271,16 +260,6 @@ def diagnose(
         check_next=unsure,
         counters=counters,
     )
-
-
-def _death(message: Any, signal: Any, exit_code: Any) -> Death:
-    if exit_code is not None:
-        found = parse_exit_code(exit_code)
-        if found.signal or found.exit_code is not None:
-            return found
-    if signal is not None and (name := parse_signal(signal)):
-        return Death(signal=name)
-    return parse_message(message) if message else Death()
 
 
 def _counters(case: Case) -> dict[str, Any]:

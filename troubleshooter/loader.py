@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .causes import CAUSES
-from .model import ANY_SIGNAL, PLATFORM_DEFAULTS, Answer, Node, Outcome, Question, Tree, TreeError
-from .signals import SIGNALS
+from .model import PLATFORM_DEFAULTS, Answer, Node, Outcome, Question, Tree, TreeError
+from .signals import ANY_SIGNAL, SIGNALS
 
 TREES_DIR = Path(__file__).parent / "trees"
 MAX_EXIT_CODE = 255

@@ -58,9 +58,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .causes import CAUSES
-from .signals import Death
-
-ANY_SIGNAL = "*"
+from .signals import Death, answer_tier, best_answer
 
 # Generic names for the hosting service; the Sphinx build passes the configured
 # ``troubleshooter_platform`` instead, the terminal walk uses these.
@@ -85,14 +83,7 @@ class Answer:
 
     def match_tier(self, death: Death) -> int | None:
         """1, 2 or 3 when this answer fits ``death`` (see DEEP LINKS), else ``None``."""
-        code = death.exit_code
-        if code is not None and any(low <= code <= high for low, high in self.exit_codes):
-            return 1
-        if death.signal is not None and death.signal in self.signals:
-            return 2
-        if death.signal is not None and ANY_SIGNAL in self.signals:
-            return 3
-        return None
+        return answer_tier(self.signals, self.exit_codes, death)
 
 
 @dataclass(frozen=True)
@@ -272,12 +263,8 @@ def guide_labels(tree: Tree) -> set[str]:
 
 
 def _best_answer(question: Question, death: Death) -> Answer | None:
-    best: tuple[int, Answer] | None = None
-    for answer in question.answers:
-        tier = answer.match_tier(death)
-        if tier is not None and (best is None or tier < best[0]):
-            best = (tier, answer)
-    return best[1] if best else None
+    index = best_answer(((a.signals, a.exit_codes) for a in question.answers), death)
+    return None if index is None else question.answers[index]
 
 
 def _answer_json(answer: Answer) -> dict[str, Any]:
