@@ -1,7 +1,7 @@
 """One reader for every kernel-death message: what a pasted text tells.
 
 ``read(text)`` applies the signatures of ``signatures.toml`` (see ``troubleshooter.signatures``)
-and returns a ``Reading``: the death (signal, exit code), the front end, each recognised line
+and returns a ``MessageReading``: the death (signal, exit code), the front end, each recognised line
 with the entry that matched it, and the furthest step of the tree those lines justify.
 ``diagnose``, ``run``, ``walk`` and the wizard's deep links use it; the wizard's JavaScript
 applies the same compiled signatures (``Signatures.to_json_dict``) by the same rules:
@@ -15,16 +15,26 @@ applies the same compiled signatures (``Signatures.to_json_dict``) by the same r
    a ``capture`` that ``signals.parse_signal`` / ``parse_exit_code`` reads), from its first
    match that yields one. The front end is the first matching entry's ``front_end``.
 4. The step is the ``step`` of the first matching entry that proves, else of the first that
-   suggests, else none (the death's deep link then decides, see ``wizard_path``).
+   suggests, else none. ``plan`` turns the death and the step into the answers they decide.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .signals import ALIASES, MAX_SIGNAL, SIGNALS, Death, parse_exit_code, parse_signal
+from .signals import (
+    ALIASES,
+    MAX_SIGNAL,
+    SIGNALS,
+    Death,
+    answer_tier,
+    best_answer,
+    parse_exit_code,
+    parse_signal,
+)
 from .signatures import (
     JS_ASTRAL,
     JS_LINE_BREAK,
@@ -54,7 +64,7 @@ class Recognised:
 
 
 @dataclass(frozen=True)
-class Reading:
+class MessageReading:
     death: Death
     front_end: str | None
     lines: tuple[Recognised, ...]
@@ -130,7 +140,7 @@ def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
     }
 
 
-def read(text: str | None, signatures: Signatures | None = None, limit: int = MAX_TEXT) -> Reading:
+def read(text: str | None, signatures: Signatures | None = None, limit: int = MAX_TEXT) -> MessageReading:
     """What ``text`` tells (see the module docstring). Any text is fine; none gives nothing."""
     signatures = signatures or load_builtin()
     prepared = prepare(text or "", limit)
@@ -168,7 +178,7 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
             shown = lines[number].strip(" \t\n\r\f\v")[:LINE_SHOWN]
             found.append((number, rank, Recognised(number + 1, shown, entry, rank)))
     found.sort(key=lambda item: (item[0], item[1]))
-    return Reading(
+    return MessageReading(
         death=death,
         front_end=front_end,
         lines=tuple(recognised for _, _, recognised in found),
@@ -177,35 +187,75 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
     )
 
 
-def wizard_path(tree: Tree, reading: Reading) -> list[str]:
-    """The answers the wizard opens with for a reading: the death's deep link, extended to
-    the reading's step when the step lies below where the link stops; else the first path
-    from the start to the step; else the deep link alone."""
-    path = tree.deep_link(reading.death)
-    if reading.step is None or reading.step not in tree.nodes:
+def death_from(
+    signal: str | int | None = None,
+    exit_code: str | int | None = None,
+    message: str | None = None,
+) -> Death:
+    """The death the first of these says something about: the exit code, the signal, the
+    message (read by ``read``). A value that does not parse is passed over, so a bad
+    ``--exit-code`` still lets ``--signal`` or ``--message`` speak."""
+    if exit_code is not None:
+        found = parse_exit_code(exit_code)
+        if found.signal or found.exit_code is not None:
+            return found
+    if signal is not None and (name := parse_signal(signal)):
+        return Death(signal=name)
+    return read(message).death if message else Death()
+
+
+def wizard_path(tree: Tree, reading: MessageReading, death: Death | None = None) -> list[str]:
+    """The answers the wizard opens with for a reading (``plan`` over the tree's JSON)."""
+    return plan(tree.to_json_dict(), reading.death if death is None else death, reading.step)
+
+
+def plan(tree: Mapping[str, Any], death: Death, step: str | None) -> list[str]:
+    """The answers a message decides, on the tree as JSON (``Tree.to_json_dict``).
+
+    First the death's deep link: from the start, while a question has an answer whose hints
+    fit the death (``signals.best_answer``), take it. Then, if the reading named a ``step``,
+    the shortest way on from there to it (ties: file order), through answers that claim
+    nothing the death contradicts (no hints, or hints that fit); failing that, the
+    shortest such way from the start; failing that, the shortest way of all from the start;
+    failing that, the deep link alone.
+    """
+    nodes = tree.get("nodes", {})
+    node_id, path = tree.get("start"), []
+    while isinstance(nodes.get(node_id), dict) and nodes[node_id].get("kind") == "question":
+        answers = nodes[node_id].get("answers", [])
+        index = best_answer(((a.get("signals", []), a.get("exit_codes", [])) for a in answers), death)
+        if index is None or len(path) > len(nodes):
+            break
+        path.append(answers[index]["id"])
+        node_id = answers[index]["target"]
+    if step is None or step not in nodes:
         return path
-    here = tree.follow(path).id
-    if (below := path_from(tree, here, reading.step)) is not None:
-        return path + below
-    return path_from(tree, tree.start, reading.step) or path
+    for start, prefix, fitting in ((node_id, path, True), (tree.get("start"), [], True),
+                                   (tree.get("start"), [], False)):  # fmt: skip
+        if (found := _shortest(nodes, start, step, death if fitting else None)) is not None:
+            return prefix + found
+    return path
 
 
-def path_from(tree: Tree, start: str, node_id: str) -> list[str] | None:
-    """The first path from ``start`` to ``node_id``, depth first in file order, or None."""
-    from .model import Question
-
-    def visit(current: str, path: list[str], seen: frozenset[str]) -> list[str] | None:
-        if current == node_id:
+def _shortest(nodes: Mapping[str, Any], start: Any, goal: str, death: Death | None) -> list[str] | None:
+    """Breadth first, answers in file order; with ``death``, only answers that fit it."""
+    todo: list[tuple[Any, list[str]]] = [(start, [])]
+    seen = {start}
+    while todo:
+        current, path = todo.pop(0)
+        if current == goal:
             return path
-        node = tree.nodes.get(current)
-        if not isinstance(node, Question) or current in seen:
-            return None
-        for answer in node.answers:
-            if (found := visit(answer.target, [*path, answer.id], seen | {current})) is not None:
-                return found
-        return None
-
-    return visit(start, [], frozenset())
+        node = nodes.get(current)
+        if not isinstance(node, dict) or node.get("kind") != "question":
+            continue
+        for answer in node.get("answers", []):
+            hints = (answer.get("signals", []), answer.get("exit_codes", []))
+            if death is not None and any(hints) and answer_tier(*hints, death) is None:
+                continue
+            if answer["target"] not in seen:
+                seen.add(answer["target"])
+                todo.append((answer["target"], [*path, answer["id"]]))
+    return None
 
 
 def _death(entry: Signature, match: re.Match[str]) -> Death:

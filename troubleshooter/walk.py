@@ -23,7 +23,7 @@ from typing import TextIO
 from .causes import CAUSES, SITE_URL, label_url, step_url
 from .loader import builtin_ids, load_builtin, load_tree
 from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
-from .signals import death_from
+from .messages import death_from, read, wizard_path
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
 
@@ -200,7 +200,10 @@ def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
     if option is None:
         return []
     death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
-    answers = tree.deep_link(death)
+    reading = read(args.message or "")
+    for line in reading.evidence():
+        print(f"walk: the message, {line}", file=sys.stderr)
+    answers = wizard_path(tree, reading, death)
     if not answers:
         print(
             f"walk: {option} {value[:80]!r} points to no particular step; "

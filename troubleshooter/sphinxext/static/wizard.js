@@ -167,28 +167,72 @@
 
   // --- the tree ----------------------------------------------------------------------------
 
+  /** signals.answer_tier: 1, 2 or 3 when the answer's hints fit the death, else 4.
+   * @param {Answer} answer @param {Death} death */
+  function answerTier(answer, death) {
+    const code = death.exitCode;
+    if (code !== null && (answer.exit_codes ?? []).some(([low, high]) => low <= code && code <= high)) return 1;
+    if (death.signal !== null && (answer.signals ?? []).includes(death.signal)) return 2;
+    if (death.signal !== null && (answer.signals ?? []).includes("*")) return 3;
+    return 4;
+  }
+
   /** Tree.deep_link: the answers a banner implies. @param {Map<string, Question | Outcome>} nodes
    * @param {string} start @param {Death} death @returns {string[]} */
   function deepLink(nodes, start, death) {
-    if (death.signal === null && death.exitCode === null) return [];
-    /** @param {Answer} answer */
-    const tier = (answer) => {
-      const code = death.exitCode;
-      if (code !== null && (answer.exit_codes ?? []).some(([low, high]) => low <= code && code <= high)) return 1;
-      if (death.signal !== null && (answer.signals ?? []).includes(death.signal)) return 2;
-      if (death.signal !== null && (answer.signals ?? []).includes("*")) return 3;
-      return 4;
-    };
     const taken = [];
     let node = nodes.get(start);
     while (node?.kind === "question" && taken.length <= nodes.size) {
       let best = null;
-      for (const answer of node.answers) if (tier(answer) < (best ? tier(best) : 4)) best = answer;
+      for (const answer of node.answers) {
+        if (answerTier(answer, death) < (best ? answerTier(best, death) : 4)) best = answer;
+      }
       if (!best) break;
       taken.push(best.id);
       node = nodes.get(best.target);
     }
     return taken;
+  }
+
+  /** messages._shortest: breadth first, answers in file order; with a death, only answers
+   * whose hints fit it (or that have none). @param {Map<string, Question | Outcome>} nodes
+   * @param {string} start @param {string} goal @param {Death | null} death @returns {string[] | null} */
+  function shortest(nodes, start, goal, death) {
+    /** @type {[string, string[]][]} */
+    const todo = [[start, []]];
+    const seen = new Set([start]);
+    for (let next = todo.shift(); next; next = todo.shift()) {
+      const [current, path] = next;
+      if (current === goal) return path;
+      const node = nodes.get(current);
+      if (node?.kind !== "question") continue;
+      for (const answer of node.answers) {
+        const hinted = (answer.signals ?? []).length > 0 || (answer.exit_codes ?? []).length > 0;
+        if (death && hinted && answerTier(answer, death) === 4) continue;
+        if (seen.has(answer.target)) continue;
+        seen.add(answer.target);
+        todo.push([answer.target, [...path, answer.id]]);
+      }
+    }
+    return null;
+  }
+
+  /** messages.plan: the death's deep link, then the shortest fitting way on to the reading's
+   * step; else the shortest fitting way from the start; else the shortest of all; else the
+   * deep link alone. @param {Map<string, Question | Outcome>} nodes @param {string} start
+   * @param {Reading} reading @returns {string[]} */
+  function plan(nodes, start, reading) {
+    const path = deepLink(nodes, start, reading.death);
+    const step = reading.step;
+    if (step === null || !nodes.has(step)) return path;
+    let here = start;
+    for (const id of path) {
+      const node = nodes.get(here);
+      here = (node?.kind === "question" && node.answers.find((a) => a.id === id)?.target) || here;
+    }
+    const below = shortest(nodes, here, step, reading.death);
+    if (below) return [...path, ...below];
+    return shortest(nodes, start, step, reading.death) ?? shortest(nodes, start, step, null) ?? path;
   }
 
   /** @param {string} tag @param {Record<string, string>} attributes @param {...(Node | string)} children */
@@ -339,14 +383,9 @@
       return this.readingPath(this.reading);
     }
 
-    /** messages.wizard_path: the death's deep link, extended to the reading's step when the
-     * step lies below; else the first path to the step; else the deep link alone.
-     * @param {Reading} reading @returns {string[]} */
+    /** @param {Reading} reading @returns {string[]} */
     readingPath(reading) {
-      const path = deepLink(this.nodes, this.tree.start, reading.death);
-      if (reading.step === null || !this.nodes.has(reading.step)) return path;
-      const here = this.trace(path)?.id ?? this.tree.start;
-      return this.pathTo(reading.step, here, path) ?? this.pathTo(reading.step) ?? path;
+      return plan(this.nodes, this.tree.start, reading);
     }
 
     /** Read a pasted message and open the furthest step it justifies. @param {string} text */
