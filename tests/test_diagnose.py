@@ -17,10 +17,10 @@ from troubleshooter import diagnose as dg
 from troubleshooter.causes import CAUSES, step_url
 from troubleshooter.evidence import collect
 from troubleshooter.loader import load_builtin
+from troubleshooter.messages import death_from
 from troubleshooter.model import Outcome, Question
 from troubleshooter.readers import READERS, Case
 from troubleshooter.report import render
-from troubleshooter.messages import death_from
 from troubleshooter.signals import Death, parse_exit_code, parse_signal
 from troubleshooter.state import state_entry
 

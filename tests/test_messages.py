@@ -11,7 +11,9 @@ from troubleshooter import messages
 from troubleshooter.loader import load_builtin as load_tree
 from troubleshooter.signals import Death
 
-CORPUS = tomllib.loads((Path(__file__).parent / "messages" / "corpus.toml").read_text("utf-8"))["message"]
+CORPUS = tomllib.loads((Path(__file__).parent / "messages" / "corpus.toml").read_text("utf-8"))[
+    "message"
+]
 TREE = load_tree("kernel-terminated")
 
 
@@ -22,13 +24,17 @@ def test_the_corpus_is_real_and_large_enough():
         assert message["source"].startswith("https://github.com/"), message["id"]
 
 
-@pytest.mark.parametrize("message", [m for m in CORPUS if m["cause"] != "ambiguous"], ids=lambda m: m["id"])
+@pytest.mark.parametrize(
+    "message", [m for m in CORPUS if m["cause"] != "ambiguous"], ids=lambda m: m["id"]
+)
 def test_a_clear_message_points_at_its_cause(message):
     reading = messages.read(message["text"])
     assert message["cause"] in reading.proven + reading.suggested
 
 
-@pytest.mark.parametrize("message", [m for m in CORPUS if m["cause"] == "ambiguous"], ids=lambda m: m["id"])
+@pytest.mark.parametrize(
+    "message", [m for m in CORPUS if m["cause"] == "ambiguous"], ids=lambda m: m["id"]
+)
 def test_an_ambiguous_message_claims_no_cause(message):
     reading = messages.read(message["text"])
     assert reading.proven == []
@@ -39,13 +45,15 @@ def test_an_ambiguous_message_claims_no_cause(message):
     ("text", "death", "front_end", "step"),
     [
         ("Kernel last terminated by signal SIGKILL.", Death(signal="SIGKILL"), "cocalc", None),
-        ("Kernel last exited with code 137.", Death(signal="SIGKILL", exit_code=137), "cocalc", None),
+        ("Kernel last exited with code 137.", Death(signal="SIGKILL", exit_code=137), "cocalc",
+         None),
         ("Your session crashed after using all available RAM.", Death(), "colab", "kernel-count"),
         ("OMP: Error #15: Initializing libiomp5md.dll", Death(), None, "abi-openmp"),
         ("Kernel died with exit code 1.\nOSError: [Errno 28] No space left on device",
          Death(exit_code=1), "vscode", "disk-full"),
         ("RecursionError: maximum recursion depth exceeded", Death(), None, "stack-overflow"),
-        ("Fatal Python error: Cannot recover from stack overflow.", Death(), None, "stack-overflow"),
+        ("Fatal Python error: Cannot recover from stack overflow.", Death(), None,
+         "stack-overflow"),
         ("ExitCode: 3221225477", Death(), "windows", "segv-detail"),
         ("exit code -1073741571 (0xC00000FD)", Death(), "windows", "stack-overflow"),
         ("Illegal instruction (core dumped)", Death(signal="SIGILL"), None, None),
@@ -88,7 +96,16 @@ def test_long_text_is_cut_never_refused():
         "exited " * 20_000,
         "\r\n" * 40_000,
     ],
-    ids=["empty", "backtracking-bait", "control", "astral", "script", "signal-words", "exit-words", "crlf"],
+    ids=[
+        "empty",
+        "backtracking-bait",
+        "control",
+        "astral",
+        "script",
+        "signal-words",
+        "exit-words",
+        "crlf",
+    ],
 )
 def test_hostile_text_tells_nothing(text):
     reading = messages.read(text)
@@ -114,7 +131,8 @@ def test_prepare_counts_like_javascript():
         ("Kernel last terminated by signal SIGKILL.", ["sigkill"]),
         ("Kernel last exited with code 1.\nOSError: [Errno 28] No space left on device",
          ["exit-code", "code-error", "no-space"]),
-        ("Kernel last terminated by signal SIGSEGV.\nRecursionError: maximum recursion depth exceeded",
+        ("Kernel last terminated by signal SIGSEGV.\n"
+         "RecursionError: maximum recursion depth exceeded",
          ["other-signal", "sigsegv", "recursion"]),
     ],
 )  # fmt: skip

@@ -57,7 +57,7 @@ from .messages import death_from, plan, read
 from .readers import READERS, Case
 from .report import render
 from .signals import Death, best_answer, parse_exit_code, parse_signal
-from .signatures import MAX_TEXT, load_builtin as load_signatures
+from .signatures import MAX_TEXT, builtin_signatures
 from .state import load_state, save_state, state_entry, state_key, state_path
 
 HELP = "read this machine's evidence and name why the kernel died"
@@ -100,9 +100,10 @@ class Verdict:
         """The one-line verdict, led by how sure it is."""
         cause = CAUSES[self.cause].title
         lead = f"{self.confidence.capitalize()}: {cause}"
-        if self.confidence == "guess":
-            reason = "the most common cause" if self.cause == "out-of-memory" else "a guess"
-            lead += f" ({reason}; nothing read or measured shows it)"
+        if self.confidence == "guess" and self.cause == "out-of-memory":
+            lead += " (the most common cause; nothing read or measured shows it)"
+        elif self.confidence == "guess" and self.cause != "unknown":
+            lead += " (nothing read or measured shows it)"
         if cause.lower() == self.title.lower():
             return f"{lead}."
         return f"{lead}. {self.title}."
@@ -121,10 +122,14 @@ class Verdict:
             "confidence": self.confidence,
             "first_check": self.first_check,
             "path": [
-                {"question": s.question, "answer": s.answer, "measured": s.measured,
-                 "source": s.source}
+                {
+                    "question": s.question,
+                    "answer": s.answer,
+                    "measured": s.measured,
+                    "source": s.source,
+                }
                 for s in self.path
-            ],  # fmt: skip
+            ],
             "counters": self.counters,
             "facts": self.facts,
         }
@@ -293,7 +298,7 @@ def diagnose(
 
 
 def _confidence(cause: str, path: list[Step], case: Case) -> str:
-    """"confirmed": measured evidence (the OOM counter rose, the kernel log names the kill,
+    """ "confirmed": measured evidence (the OOM counter rose, the kernel log names the kill,
     a reader measured what decided the outcome) or a line that proves the cause;
     "likely": a line or the signal points at the cause, or no answer on the way was
     assumed; "guess": anything else."""
@@ -312,7 +317,7 @@ def _confidence(cause: str, path: list[Step], case: Case) -> str:
         return "confirmed"
     if measured and cause != "out-of-memory" and all(s.measured for s in path):
         return "confirmed"
-    signal_cause = load_signatures().signal_causes.get(case.death.signal or "")
+    signal_cause = builtin_signatures().signal_causes.get(case.death.signal or "")
     if cause in told.suggested or cause == signal_cause or all(s.measured for s in path):
         return "likely"
     return "guess"

@@ -10,7 +10,8 @@ applies the same compiled signatures (``Signatures.to_json_dict``) by the same r
    characters outside the Basic Multilingual Plane become U+FFFD and every line break
    (``\\r\\n``, ``\\r``, U+2028, U+2029) becomes ``\\n``, so Python and JavaScript count alike.
 2. Every entry runs over the whole text (multiline); each line it matches is recorded once,
-   at most ``MAX_LINES`` lines per entry.
+   at most ``MAX_LINES`` lines per entry (a ``capture`` that reads as nothing does not count);
+   a ``fallback`` entry's line is dropped when another entry recognised that line.
 3. The death comes from the first entry, in file order, that yields one (a fixed ``signal``, or
    a ``capture`` that ``signals.parse_signal`` / ``parse_exit_code`` reads), from its first
    match that yields one. The front end is the first matching entry's ``front_end``.
@@ -21,8 +22,8 @@ applies the same compiled signatures (``Signatures.to_json_dict``) by the same r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .signals import (
@@ -41,7 +42,7 @@ from .signatures import (
     MAX_TEXT,
     Signature,
     Signatures,
-    load_builtin,
+    builtin_signatures,
     prepare,
 )
 
@@ -74,18 +75,22 @@ class MessageReading:
     @property
     def proven(self) -> list[str]:
         """Cause ids a recognised line proves, in priority order."""
-        return _unique(r.signature.cause for r in self._by_priority() if r.signature.strength == "proves")
+        return _unique(
+            r.signature.cause for r in self._by_priority() if r.signature.strength == "proves"
+        )
 
     @property
     def suggested(self) -> list[str]:
         """Cause ids the lines suggest (the death's signal included), in priority order."""
-        found = [r.signature.cause for r in self._by_priority() if r.signature.strength == "suggests"]
+        found = [
+            r.signature.cause for r in self._by_priority() if r.signature.strength == "suggests"
+        ]
         if self.death.signal and self.death.signal in self.signal_causes:
             found.append(self.signal_causes[self.death.signal])
         return [cause for cause in _unique(found) if cause not in self.proven]
 
     def strength_for(self, cause: str) -> str | None:
-        """"proves", "suggests" or None: how strongly the text points at ``cause``."""
+        """ "proves", "suggests" or None: how strongly the text points at ``cause``."""
         if cause in self.proven:
             return "proves"
         if cause in self.suggested:
@@ -99,7 +104,9 @@ class MessageReading:
             if recognised.signature.id in seen:
                 continue
             seen.add(recognised.signature.id)
-            lines.append(f"Line {recognised.line} ({recognised.text}): {recognised.signature.means}")
+            lines.append(
+                f"Line {recognised.line} ({recognised.text}): {recognised.signature.means}"
+            )
         return lines
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -126,7 +133,7 @@ class MessageReading:
 def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
     """What the wizard's JavaScript needs to read a message as ``read`` does: the compiled
     signatures, the limits, the text preparation and the signal numbers."""
-    signatures = signatures or load_builtin()
+    signatures = signatures or builtin_signatures()
     return {
         "limit": MAX_TEXT,
         "message_limit": MESSAGE_LIMIT,
@@ -140,9 +147,11 @@ def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
     }
 
 
-def read(text: str | None, signatures: Signatures | None = None, limit: int = MAX_TEXT) -> MessageReading:
+def read(
+    text: str | None, signatures: Signatures | None = None, limit: int = MAX_TEXT
+) -> MessageReading:
     """What ``text`` tells (see the module docstring). Any text is fine; none gives nothing."""
-    signatures = signatures or load_builtin()
+    signatures = signatures or builtin_signatures()
     prepared = prepare(text or "", limit)
     lowered = prepared.lower()
     lines = prepared.split("\n")
@@ -177,6 +186,8 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
         for number in matched_lines:
             shown = lines[number].strip(" \t\n\r\f\v")[:LINE_SHOWN]
             found.append((number, rank, Recognised(number + 1, shown, entry, rank)))
+    specific = {number for number, _, recognised in found if not recognised.signature.fallback}
+    found = [item for item in found if not item[2].signature.fallback or item[0] not in specific]
     found.sort(key=lambda item: (item[0], item[1]))
     return MessageReading(
         death=death,
@@ -185,6 +196,11 @@ def read(text: str | None, signatures: Signatures | None = None, limit: int = MA
         step=proving_step or suggesting_step,
         signal_causes=dict(signatures.signal_causes),
     )
+
+
+def death_in(text: str | None) -> Death:
+    """The death a message names ("Kernel last terminated by signal SIGSEGV."), or ``Death()``."""
+    return read(text).death
 
 
 def death_from(
@@ -223,7 +239,9 @@ def plan(tree: Mapping[str, Any], death: Death, step: str | None) -> list[str]:
     node_id, path = tree.get("start"), []
     while isinstance(nodes.get(node_id), dict) and nodes[node_id].get("kind") == "question":
         answers = nodes[node_id].get("answers", [])
-        index = best_answer(((a.get("signals", []), a.get("exit_codes", [])) for a in answers), death)
+        index = best_answer(
+            ((a.get("signals", []), a.get("exit_codes", [])) for a in answers), death
+        )
         if index is None or len(path) > len(nodes):
             break
         path.append(answers[index]["id"])
@@ -237,7 +255,9 @@ def plan(tree: Mapping[str, Any], death: Death, step: str | None) -> list[str]:
     return path
 
 
-def _shortest(nodes: Mapping[str, Any], start: Any, goal: str, death: Death | None) -> list[str] | None:
+def _shortest(
+    nodes: Mapping[str, Any], start: Any, goal: str, death: Death | None
+) -> list[str] | None:
     """Breadth first, answers in file order; with ``death``, only answers that fit it."""
     todo: list[tuple[Any, list[str]]] = [(start, [])]
     seen = {start}

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cgroup import UNLIMITED
-from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .messages import MessageReading, read
+from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
 from .signatures import MAX_TEXT
 

@@ -13,7 +13,9 @@ FORMAT (``troubleshooter/signatures.toml``):
   ``troubleshooter.signals.SIGNALS``), ``capture`` ("signal" or "exit_code": group 1 of the
   match holds it, read by ``signals.parse_signal`` / ``parse_exit_code``), ``cause`` (a cause
   id), ``step`` (a node id of the tree: the furthest step the line justifies; an entry that
-  only suggests must name a question, not an outcome), ``case_sensitive`` (default false).
+  only suggests must name a question, not an outcome), ``case_sensitive`` (default false),
+  ``fallback`` (default false; true for the plain forms, which count on a line only when no
+  other entry recognised it).
 
 THE PATTERN SUBSET, read identically by Python (``re.ASCII | re.MULTILINE`` and, unless
 ``case_sensitive``, ``re.IGNORECASE``) and JavaScript (flags ``gm`` / ``gim``, no ``u``), over
@@ -42,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,7 @@ _CLASS_ESCAPES = set("dDwW")
 _ANCHOR_ESCAPES = set("bB")
 _SIGNATURE_KEYS = {
     "id", "pattern", "means", "strength", "examples", "front_end", "signal", "capture",
-    "cause", "step", "case_sensitive",
+    "cause", "step", "case_sensitive", "fallback",
 }  # fmt: skip
 
 
@@ -103,6 +104,7 @@ class Signature:
     cause: str | None = None
     step: str | None = None
     case_sensitive: bool = False
+    fallback: bool = False  # counts on a line only when no other entry recognised it
     literals: tuple[str, ...] = ()  # one of these (lowercase) is in every match, or ()
     regex: re.Pattern[str] = field(default=re.compile("(?!)"), compare=False, repr=False)
 
@@ -117,6 +119,8 @@ class Signature:
                 entry[key] = value
         entry["strength"] = self.strength
         entry["means"] = self.means
+        if self.fallback:
+            entry["fallback"] = True
         if self.literals:
             entry["literals"] = list(self.literals)
         return entry
@@ -132,14 +136,29 @@ class Signatures:
     def by_id(self, signature_id: str) -> Signature | None:
         return next((entry for entry in self.entries if entry.id == signature_id), None)
 
+
+SIGNATURES_DATA: dict[str, Any] | None = None  # the downloadable single file carries them here
+
+
 @functools.cache
-def load_builtin() -> Signatures:
+def builtin_signatures() -> Signatures:
     """The package's own signatures (checked; cached for the process)."""
+    if SIGNATURES_DATA is not None:
+        return _Loader(SIGNATURES_PATH).load(SIGNATURES_DATA)
     return load_signatures(SIGNATURES_PATH)
+
+
+def signatures_data(path: Path | str = SIGNATURES_PATH) -> dict[str, Any]:
+    """The signatures file as plain data (for the single file, which cannot read TOML)."""
+    import tomllib
+
+    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def load_signatures(path: Path | str) -> Signatures:
     """Read and check a signatures file; raise ``SignatureError`` listing every problem."""
+    import tomllib  # here, not above: the single file runs on Pythons without it
+
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -236,14 +255,19 @@ class _Loader:
         means = self._text(item, "means", where)
         strength = item.get("strength")
         if strength not in STRENGTHS:
-            self.problems.append(f"{where}: strength must be 'proves' or 'suggests', not {strength!r}")
+            self.problems.append(
+                f"{where}: strength must be 'proves' or 'suggests', not {strength!r}"
+            )
         options = self._options(item, where, front_ends)
         case_sensitive = item.get("case_sensitive", False)
-        if not isinstance(case_sensitive, bool):
-            self.problems.append(f"{where}: case_sensitive must be true or false")
-            case_sensitive = False
+        fallback = item.get("fallback", False)
+        if not isinstance(case_sensitive, bool) or not isinstance(fallback, bool):
+            self.problems.append(f"{where}: case_sensitive and fallback must be true or false")
+            case_sensitive = fallback = False
         if not any(options.get(key) for key in ("front_end", "signal", "capture", "cause", "step")):
-            self.problems.append(f"{where}: tells nothing (give a front_end, signal, capture, cause or step)")
+            self.problems.append(
+                f"{where}: tells nothing (give a front_end, signal, capture, cause or step)"
+            )
         if options.get("step") and not options.get("cause") and strength == "proves":
             self.problems.append(f"{where}: proves a step but names no cause")
         literals: tuple[str, ...] = ()
@@ -255,7 +279,11 @@ class _Loader:
             if not problems and groups != wanted:
                 self.problems.append(
                     f"{where}: pattern has {groups} capturing group(s); "
-                    + ("capture needs exactly one" if wanted else "use (?:...) when nothing is captured")
+                    + (
+                        "capture needs exactly one"
+                        if wanted
+                        else "use (?:...) when nothing is captured"
+                    )
                 )
             if not problems:
                 flags = re.ASCII | re.MULTILINE | (0 if case_sensitive else re.IGNORECASE)
@@ -268,11 +296,14 @@ class _Loader:
             return None
         return Signature(
             id=entry_id, pattern=pattern, means=means, strength=str(strength),
-            examples=examples, case_sensitive=case_sensitive, literals=literals, regex=regex,
+            examples=examples, case_sensitive=case_sensitive, fallback=fallback,
+            literals=literals, regex=regex,
             **options,
         )  # fmt: skip
 
-    def _options(self, item: dict[str, Any], where: str, front_ends: Mapping[str, str]) -> dict[str, Any]:
+    def _options(
+        self, item: dict[str, Any], where: str, front_ends: Mapping[str, str]
+    ) -> dict[str, Any]:
         options: dict[str, Any] = {}
         checks = {
             "front_end": (front_ends, "front end (see [front_ends])"),
@@ -398,7 +429,9 @@ class _PatternParser:
         if ch == "[":
             return self._set()
         if ch in "*+":
-            self.problems.append(f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}")
+            self.problems.append(
+                f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}"
+            )
             self.at += 1
             return None
         if ch in "?{":
@@ -451,7 +484,9 @@ class _PatternParser:
             self.problems.append(f"has an unclosed group from {where}")
             return None
         self.at += 1
-        inner = any(item.quantified or item.inner_quantified for seq in alternatives for item in seq)
+        inner = any(
+            item.quantified or item.inner_quantified for seq in alternatives for item in seq
+        )
         return _Item("group", alternatives=alternatives, inner_quantified=inner,
                      choices=_choices(alternatives))  # fmt: skip
 
@@ -499,20 +534,26 @@ class _PatternParser:
             low, high = 0, 1
             self.at += 1
         elif ch and ch in "*+":
-            self.problems.append(f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}")
+            self.problems.append(
+                f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}"
+            )
             self.at += 1
             return
         elif ch == "{":
             match = re.compile(r"\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}").match(self.text, self.at)
             if not match:
-                self.problems.append(f"has a '{{' at {self.at} that is no {{n}} or {{m,n}} quantifier")
+                self.problems.append(
+                    f"has a '{{' at {self.at} that is no {{n}} or {{m,n}} quantifier"
+                )
                 self.at += 1
                 return
             low = int(match.group(1))
             high = int(match.group(2)) if match.group(2) is not None else low
             self.at = match.end()
             if high < low or high > MAX_REPEAT or high == 0:
-                self.problems.append(f"has the quantifier {match.group(0)} (need m <= n <= {MAX_REPEAT})")
+                self.problems.append(
+                    f"has the quantifier {match.group(0)} (need m <= n <= {MAX_REPEAT})"
+                )
         else:
             return
         if self._peek() == "?":
@@ -523,8 +564,8 @@ class _PatternParser:
             self.problems.append(f"puts a quantifier on an anchor at {start}")
         if item.kind == "group" and (high != 1 or item.inner_quantified):
             self.problems.append(
-                f"repeats a group at {start}: a group takes only '?', and only when "
-                "nothing inside it is quantified (nested quantifiers can backtrack catastrophically)"
+                f"repeats a group at {start}: a group takes only '?', and only when nothing "
+                "inside it is quantified (nested quantifiers can backtrack catastrophically)"
             )
         item.min, item.max, item.quantified = low, high, True
         item.choices *= high - low + 1

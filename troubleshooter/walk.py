@@ -22,8 +22,8 @@ from typing import TextIO
 
 from .causes import CAUSES, SITE_URL, label_url, step_url
 from .loader import builtin_ids, load_builtin, load_tree
-from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
 from .messages import death_from, read, wizard_path
+from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
 

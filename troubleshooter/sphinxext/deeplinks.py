@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 
-from ..model import AnswerError, Question, Tree
 from ..messages import MESSAGE_LIMIT, read, wizard_path
+from ..model import AnswerError, Question, Tree
 from ..signals import SIGNALS, Death, parse_exit_code, parse_signal
 from .shared import TreeDirective
 

@@ -27,7 +27,7 @@
    *   confirm: string, href: string, guide_title: string}} Outcome
    * @typedef {{id: string, source: string, flags: string, strength: string, means: string,
    *   front_end?: string, signal?: string, capture?: string, cause?: string, step?: string,
-   *   literals?: string[]}} SignatureData
+   *   literals?: string[], fallback?: boolean}} SignatureData
    * @typedef {SignatureData & {regex: RegExp}} CompiledSignature
    * @typedef {{limit: number, message_limit: number, max_lines: number, shown: number,
    *   astral: string, line_break: string, front_ends: Record<string, string>,
@@ -146,8 +146,10 @@
           found.push([number, rank, { line: number + 1, text: shown, id: entry.id, means: entry.means }]);
         }
       });
-      found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      return { death, frontEnd, lines: found.map(([, , recognised]) => recognised), step: proving ?? suggesting };
+      const specific = new Set(found.filter(([, rank]) => !this.entries[rank]?.fallback).map(([number]) => number));
+      const kept = found.filter(([number, rank]) => !this.entries[rank]?.fallback || !specific.has(number));
+      kept.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      return { death, frontEnd, lines: kept.map(([, , recognised]) => recognised), step: proving ?? suggesting };
     }
 
     /** messages._death. @param {CompiledSignature} entry @param {RegExpExecArray} match @returns {Death} */
