@@ -54,3 +54,8 @@ sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html", "404.html"]
 
 notfound_urls_prefix = "/"
+
+# jupyterlite-sphinx (loaded by the troubleshooter extension) drives the demos' JupyterLite.
+# Its directives copy notebooks into this folder; outside docs/ so that it is never a page.
+jupyterlite_content_dir = "../.cache/jupyterlite-contents"
+jupyterlite_bind_ipynb_suffix = False

@@ -14,6 +14,7 @@ from .deeplinks import setup_deeplinks
 from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
+from .lite.embed import setup_embed
 from .wizard import setup_wizard
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_wizard(app)
     setup_flowchart(app)
     setup_deeplinks(app)
+    setup_embed(app)
     setup_demos(app)
     setup_download(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
