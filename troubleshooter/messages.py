@@ -130,7 +130,22 @@ class MessageReading:
         return sorted(first.values(), key=lambda recognised: recognised.rank)
 
 
-def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
+SERVICE = "{{ service }}"  # a front end's name that stands for the configured service
+
+
+def front_end_names(
+    service: str = "your Jupyter service", signatures: Signatures | None = None
+) -> dict[str, str]:
+    """Front-end id -> display name, the configured service's name filled in."""
+    signatures = signatures or builtin_signatures()
+    return {
+        key: service if name == SERVICE else name for key, name in signatures.front_ends.items()
+    }
+
+
+def reader_json(
+    signatures: Signatures | None = None, service: str = "your Jupyter service"
+) -> dict[str, Any]:
     """What the wizard's JavaScript needs to read a message as ``read`` does: the compiled
     signatures, the limits, the text preparation and the signal numbers."""
     signatures = signatures or builtin_signatures()
@@ -141,7 +156,7 @@ def reader_json(signatures: Signatures | None = None) -> dict[str, Any]:
         "shown": LINE_SHOWN,
         "astral": JS_ASTRAL,
         "line_break": JS_LINE_BREAK,
-        "front_ends": dict(signatures.front_ends),
+        "front_ends": front_end_names(service, signatures),
         "signals": {"names": dict(SIGNALS), "aliases": dict(ALIASES), "max": MAX_SIGNAL},
         "signatures": [entry.to_json_dict() for entry in signatures.entries],
     }

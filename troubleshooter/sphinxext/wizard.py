@@ -33,6 +33,7 @@ from sphinx.util.osutil import relative_uri
 from ..causes import CAUSES, GUIDE_PAGE
 from ..messages import reader_json
 from ..model import Outcome, Question, Tree
+from .config import platform_names
 from .records import keep_page_records, page_records
 from .shared import (
     TreeDirective,
@@ -92,13 +93,15 @@ def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
     return page_records(env, "troubleshooter_wizards")
 
 
-def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+def wizard_data(
+    tree: Tree, hrefs: dict[str, str], titles: dict[str, str], service: str = ""
+) -> dict[str, Any]:
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
     address (``href``) and section title (``guide_title``) in place of the label, and the
     compiled signatures it reads messages with (``messages.reader_json``)."""
     data = tree.to_json_dict()
     data["format"] = DEEP_LINK_FORMAT
-    data["reader"] = reader_json()
+    data["reader"] = reader_json(service=service) if service else reader_json()
     for node_id, entry in data["nodes"].items():
         if entry["kind"] == "outcome":
             del entry["guide"]
@@ -197,7 +200,8 @@ def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, A
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     tree: Tree = node["tree"]
     level = translator.section_level + 1
-    data = wizard_data(tree, node["hrefs"], node["titles"])
+    service = platform_names(translator.builder.config).get("service", "")
+    data = wizard_data(tree, node["hrefs"], node["titles"], service)
     attributes = (
         f'class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
         f' data-heading-level="{min(level, 6)}"'
