@@ -49,7 +49,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
 from .evidence import collect
@@ -60,10 +60,13 @@ from .signals import Death, best_answer, parse_exit_code, parse_signal
 from .signatures import MAX_TEXT, builtin_signatures
 from .state import load_state, save_state, state_entry, state_key, state_path
 
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Mapping
+
 HELP = "read this machine's evidence and name why the kernel died"
 
 TREE_ID = "kernel-terminated"
-TREE_DATA: dict[str, Any] | None = None  # the downloadable single file carries the tree here
+TREE_DATA: Mapping[str, Any] | None = None  # the downloadable single file carries the tree here
 FALLBACK_OUTCOME = "report"
 CONFIDENCE = ("confirmed", "likely", "guess")
 
@@ -138,7 +141,7 @@ class Verdict:
 # --- walking the tree ----------------------------------------------------------------------
 
 
-def load_tree_data() -> dict[str, Any] | None:
+def load_tree_data() -> Mapping[str, Any] | None:
     """The kernel-terminated tree as ``Tree.to_json_dict()`` gives it, or ``None``."""
     if TREE_DATA is not None:
         return TREE_DATA
@@ -150,7 +153,7 @@ def load_tree_data() -> dict[str, Any] | None:
         return None
 
 
-def hinted_answer(question: dict[str, Any], death: Death) -> str | None:
+def hinted_answer(question: Mapping[str, Any], death: Death) -> str | None:
     """The answer whose deep-link hints fit ``death`` (the rule in ``model``'s docstring)."""
     answers = question.get("answers", [])
     hints = ((a.get("signals", []), a.get("exit_codes", [])) for a in answers)
@@ -158,7 +161,7 @@ def hinted_answer(question: dict[str, Any], death: Death) -> str | None:
     return None if index is None else answers[index]["id"]
 
 
-def walk(tree: dict[str, Any], case: Case) -> tuple[list[Step], str]:
+def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Step], str]:
     """Answer questions from the start until an outcome, or a question nobody can answer.
 
     The answers the message decides come first (``messages.plan``: the death's deep link,
@@ -190,7 +193,7 @@ def walk(tree: dict[str, Any], case: Case) -> tuple[list[Step], str]:
     return path, node_id
 
 
-def _outcomes_below(tree: dict[str, Any], node_id: str) -> list[str]:
+def _outcomes_below(tree: Mapping[str, Any], node_id: str) -> list[str]:
     nodes, seen, found, todo = tree["nodes"], set(), [], [node_id]
     while todo:
         current = todo.pop(0)
@@ -216,7 +219,7 @@ def _death_evidence(death: Death, who: str = "The kernel") -> list[str]:
 
 
 def diagnose(
-    facts: dict[str, Any],
+    facts: Mapping[str, Any],
     *,
     message: str | None = None,
     signal: str | int | None = None,
@@ -225,7 +228,7 @@ def diagnose(
     code: str | None = None,
     run: dict[str, Any] | None = None,
     previous: dict[str, Any] | None = None,
-    tree: dict[str, Any] | None = None,
+    tree: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """The verdict for ``facts`` (see the module docstring). Pure: reads no files."""
     facts = facts if isinstance(facts, dict) else {}
@@ -261,6 +264,7 @@ def diagnose(
     path, node_id = walk(tree, case)
     nodes = tree["nodes"]
     stopped = nodes[node_id]["kind"] != "outcome"
+    outcome_id: str | None
     if stopped:
         below = _outcomes_below(tree, node_id)
         causes = {nodes[o]["cause"] for o in below}

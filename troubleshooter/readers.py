@@ -15,14 +15,14 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .cgroup import UNLIMITED
+from .facts import UNLIMITED, facts_part
 from .messages import MessageReading, read
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
 from .signatures import MAX_TEXT
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     # answer id (None: cannot tell), measured (not only assumed), evidence lines
     Reading = tuple[str | None, bool, list[str]]
@@ -66,7 +66,7 @@ _SHADOW_NAMES = frozenset(
 class Case:
     """Everything known about one death, with helpers that phrase the evidence."""
 
-    facts: dict[str, Any]
+    facts: Mapping[str, Any]
     death: Death
     text: str
     code: str
@@ -75,8 +75,7 @@ class Case:
     reading: MessageReading | None = None  # the text read; None: read it here
 
     def part(self, key: str) -> dict[str, Any]:
-        value = self.facts.get(key)
-        return value if isinstance(value, dict) else {}
+        return facts_part(self.facts, key)
 
     def __post_init__(self) -> None:
         if self.reading is None:

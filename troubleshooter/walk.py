@@ -196,9 +196,10 @@ def _pick(question: Question, reply: str) -> Answer | None:
 
 def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
     given = {"--signal": args.signal, "--exit-code": args.exit_code, "--message": args.message}
-    option, value = next(((k, v) for k, v in given.items() if v is not None), (None, None))
-    if option is None:
+    chosen = next(((k, v) for k, v in given.items() if v is not None), None)
+    if chosen is None:
         return []
+    option, value = chosen
     death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
     reading = read(args.message or "")
     for line in reading.evidence():
