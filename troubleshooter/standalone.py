@@ -28,7 +28,6 @@ from .signatures import signatures_data
 
 PACKAGE = Path(__file__).parent
 MODULES = (
-MODULES = (
     "signals",
     "causes",
     "signatures",
