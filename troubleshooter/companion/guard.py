@@ -22,7 +22,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 WARN = 0.85
@@ -50,7 +50,7 @@ def size_text(value: float) -> str:
 class Meter:
     """How full memory is: the memory cgroup's usage and limit, or the machine's."""
 
-    def __init__(self, cgroup: dict[str, Any] | None, machine_total: int | None) -> None:
+    def __init__(self, cgroup: Mapping[str, Any] | None, machine_total: int | None) -> None:
         cgroup = cgroup or {}
         limit = cgroup.get("limit")
         folder = cgroup.get("dir")

@@ -82,7 +82,7 @@ def confidence_of(verdict: Any, oom_kills_rose: int | None = None) -> str:
     return "confirmed" if causes == {verdict.cause} else "likely"
 
 
-def _same_cgroup(facts: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def _same_cgroup(facts: Any, record: dict[str, Any]) -> dict[str, Any]:
     """``facts`` with only the kernels that shared the dead kernel's memory cgroup.
 
     This process (the new kernel) did not run when the old one died; kernels in
@@ -193,7 +193,17 @@ def _mib(value: Any) -> str:
     return f"{value / (1 << 20):.0f} MiB"
 
 
-def _parts(record, cell, crash, rose, at_start, now, returncode, signal, died) -> dict[str, Any]:
+def _parts(
+    record: dict[str, Any],
+    cell: dict[str, Any] | None,
+    crash: str,
+    rose: int | None,
+    at_start: Any,
+    now: Any,
+    returncode: Any,
+    signal: str | None,
+    died: Any,
+) -> dict[str, Any]:
     """The facts of this death, as lines of plain text (escaped later for HTML)."""
     facts: list[str] = []
     if cell:
