@@ -251,7 +251,8 @@ def plan(tree: Mapping[str, Any], death: Death, step: str | None) -> list[str]:
     failing that, the deep link alone.
     """
     nodes = tree.get("nodes", {})
-    node_id, path = tree.get("start"), []
+    node_id: Any = tree.get("start")
+    path: list[str] = []
     while isinstance(nodes.get(node_id), dict) and nodes[node_id].get("kind") == "question":
         answers = nodes[node_id].get("answers", [])
         index = best_answer(
