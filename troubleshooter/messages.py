@@ -9,8 +9,10 @@ applies the same compiled signatures (``Signatures.to_json_dict``) by the same r
 1. ``prepare``: at most ``MAX_TEXT`` characters are read (longer text is cut, never an error);
    characters outside the Basic Multilingual Plane become U+FFFD and every line break
    (``\\r\\n``, ``\\r``, U+2028, U+2029) becomes ``\\n``, so Python and JavaScript count alike.
-2. Every entry runs over the whole text (multiline); each line it matches is recorded once,
-   at most ``MAX_LINES`` lines per entry (a ``capture`` that reads as nothing does not count);
+2. Every entry runs over the text (multiline; Python runs it only over the lines that hold
+   one of its required literals, which gives the same matches, since none crosses a line);
+   each line it matches is recorded once, at most ``MAX_LINES`` lines per entry (a
+   ``capture`` that reads as nothing does not count);
    a ``fallback`` entry's line is dropped when another entry recognised that line.
 3. The death comes from the first entry, in file order, that yields one (a fixed ``signal``, or
    a ``capture`` that ``signals.parse_signal`` / ``parse_exit_code`` reads), from its first
@@ -21,6 +23,7 @@ applies the same compiled signatures (``Signatures.to_json_dict``) by the same r
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 MESSAGE_LIMIT = 4000  # characters read from a ?message= link
 MAX_LINES = 20  # lines recorded per entry
 LINE_SHOWN = 200  # characters of a recognised line kept for display
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -168,37 +172,37 @@ def read(
     """What ``text`` tells (see the module docstring). Any text is fine; none gives nothing."""
     signatures = signatures or builtin_signatures()
     prepared = prepare(text or "", limit)
-    lowered = prepared.lower()
+    # one byte per character, ASCII letters lowered: positions stay valid
+    lowered = prepared.encode("ascii", "replace").lower()
+    starts = [0, *(match.end() for match in _NEWLINE.finditer(prepared))]
     lines = prepared.split("\n")
     found: list[tuple[int, int, Recognised]] = []
     death, front_end = Death(), None
     proving_step = suggesting_step = None
     for rank, entry in enumerate(signatures.entries):
-        if entry.literals and not any(literal in lowered for literal in entry.literals):
-            continue
-        matched_lines: list[int] = []
-        line, counted_to = 0, 0
-        for match in entry.regex.finditer(prepared):
-            line += prepared.count("\n", counted_to, match.start())
-            counted_to = match.start()
-            candidate = _death(entry, match)
-            if entry.capture and candidate == Death():
-                continue  # "signal SIGNOPE" names no signal: not a recognised line
-            if death == Death():
-                death = candidate
-            if matched_lines and matched_lines[-1] == line:
-                continue
-            matched_lines.append(line)
-            if len(matched_lines) >= MAX_LINES:
+        matched: list[int] = []
+        for number in _lines_with(lowered, entry.needles, starts):
+            end = starts[number + 1] - 1 if number + 1 < len(starts) else len(prepared)
+            for match in entry.regex.finditer(prepared, starts[number], end):
+                candidate = _death(entry, match)
+                if entry.capture and candidate == Death():
+                    continue  # "signal SIGNOPE" names no signal: not a recognised line
+                if death == Death():
+                    death = candidate
+                if not matched or matched[-1] != number:
+                    matched.append(number)
+                if death != Death() or not (entry.signal or entry.capture):
+                    break  # the line is recorded and no death is left to find on it
+            if len(matched) >= MAX_LINES:
                 break
-        if not matched_lines:
+        if not matched:
             continue
         front_end = front_end or entry.front_end
         if entry.step and entry.strength == "proves":
             proving_step = proving_step or entry.step
         elif entry.step:
             suggesting_step = suggesting_step or entry.step
-        for number in matched_lines:
+        for number in matched:
             shown = lines[number].strip(" \t\n\r\f\v")[:LINE_SHOWN]
             found.append((number, rank, Recognised(number + 1, shown, entry, rank)))
     specific = {number for number, _, recognised in found if not recognised.signature.fallback}
@@ -211,6 +215,21 @@ def read(
         step=proving_step or suggesting_step,
         signal_causes=dict(signatures.signal_causes),
     )
+
+
+def _lines_with(lowered: bytes, literals: tuple[bytes, ...], starts: list[int]) -> list[int]:
+    """The numbers of the lines that hold one of ``literals``: every match holds one and none
+    crosses a line break, so the patterns need to run over these lines only."""
+    found: set[int] = set()
+    for literal in literals:
+        at = lowered.find(literal)
+        while at != -1:
+            number = bisect.bisect_right(starts, at) - 1
+            found.add(number)
+            if number + 1 >= len(starts):
+                break
+            at = lowered.find(literal, starts[number + 1])
+    return sorted(found)
 
 
 def death_in(text: str | None) -> Death:

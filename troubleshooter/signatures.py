@@ -23,10 +23,11 @@ text prepared the same way on both sides (``messages.prepare``: cut, astral char
 U+FFFD, every line break as ``\\n``):
 
 - printable ASCII only; literal characters, ``.``, ``^``, ``$``, ``|``;
-- escapes: ``\\d \\D \\w \\W \\b \\B \\t`` and a backslash before punctuation (no ``\\s``: Python's
+- escapes: ``\\d \\w \\b \\B \\t`` and a backslash before punctuation (no ``\\s``: Python's
   ASCII ``\\s`` and JavaScript's differ; write ``[ \\t]``);
-- classes ``[...]`` / ``[^...]`` of ASCII characters, ranges and the escapes above (no nested
-  ``[``, no ``--``, ``&&``, ``~~`` or ``||`` inside, no leading ``]``);
+- classes ``[...]`` of ASCII characters, ranges and the escapes above (no nested ``[``, no
+  ``--``, ``&&``, ``~~`` or ``||`` inside, no leading ``]``); no negated class and no ``\\D``
+  or ``\\W``, so no pattern can match a line break: every match lies within one line;
 - groups ``(...)`` (at most one, and exactly one when ``capture`` is set) and ``(?:...)``;
   no lookaround, no backreference, no named group, no inline flag;
 - quantifiers ``?``, ``{n}``, ``{m,n}`` (n <= 300), each optionally lazy (``??``, ``{m,n}?``);
@@ -58,7 +59,7 @@ MAX_TEXT = 65536  # characters of a text read at most
 # Both readers prepare a text alike before any pattern runs (see prepare); JavaScript's half:
 JS_ASTRAL = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]"
 JS_LINE_BREAK = "\\r\\n?|[\\u2028\\u2029]"
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]|[\ud800-\udbff][\udc00-\udfff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 STRENGTHS = ("proves", "suggests")
 CAPTURES = ("signal", "exit_code")
@@ -68,7 +69,7 @@ MIN_LENGTH = 3
 
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _PUNCTUATION = set("\\^$.|?*+()[]{}-/#:,=!<>'\"`~@%&;_ ")
-_CLASS_ESCAPES = set("dDwW")
+_CLASS_ESCAPES = set("dw")
 _ANCHOR_ESCAPES = set("bB")
 _SIGNATURE_KEYS = {
     "id", "pattern", "means", "strength", "examples", "front_end", "signal", "capture",
@@ -106,6 +107,12 @@ class Signature:
     case_sensitive: bool = False
     fallback: bool = False  # counts on a line only when no other entry recognised it
     literals: tuple[str, ...] = ()  # one of these (lowercase) is in every match, or ()
+
+    @property
+    def needles(self) -> tuple[bytes, ...]:
+        """``literals`` as ASCII bytes, for a fast search."""
+        return tuple(literal.encode("ascii") for literal in self.literals)
+
     regex: re.Pattern[str] = field(default=re.compile("(?!)"), compare=False, repr=False)
 
     @property
@@ -170,8 +177,10 @@ def load_signatures(path: Path | str) -> Signatures:
 def prepare(text: str, limit: int = MAX_TEXT) -> str:
     """The text as both readers see it: cut to ``limit`` characters, astral characters as
     U+FFFD (JavaScript counts them twice), every line break as ``\\n``."""
-    text = _ASTRAL.sub("\ufffd", text[: 2 * limit])[:limit]
-    return _LINE_BREAK.sub("\n", text)
+    text = text[:limit]  # an astral character is one character in Python: cut first
+    if text.isascii():
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    return _LINE_BREAK.sub("\n", _ASTRAL.sub("\ufffd", text))
 
 
 def check_steps(signatures: Signatures, node_kinds: Mapping[str, str]) -> list[str]:
@@ -494,6 +503,7 @@ class _PatternParser:
         where = self.at
         self.at += 1
         if self._peek() == "^":
+            self.problems.append(f"has a negated class at {where}: it could match a line break")
             self.at += 1
         if self._peek() == "]":
             self.problems.append(f"has a class starting with ']' at {where}")
@@ -593,22 +603,28 @@ def _min_length(alternatives: list[list[_Item]]) -> int:
 
 
 def _required_literals(alternatives: list[list[_Item]]) -> tuple[str, ...]:
-    """For each alternative, its longest run of plain characters every match contains
-    (lowercase); () when some alternative has no run of 3 or more."""
-    found = []
+    """Lowercase strings of which every match contains one: for each alternative, its longest
+    run of plain characters, or the literals of a group it must pass through, whichever has
+    the longer shortest member; () when some alternative has none of 3 or more."""
+    found: list[str] = []
     for sequence in alternatives:
-        best, run = "", ""
+        best: tuple[str, ...] = ()
+        run = ""
+
+        def better(option: tuple[str, ...]) -> None:
+            nonlocal best
+            if option and (not best or min(map(len, option)) > min(map(len, best))):
+                best = option
+
         for item in sequence:
             if item.kind == "literal" and not item.quantified:
                 run += item.char.lower()
-                best = max(best, run, key=len)
+                better((run,))
                 continue
-            if item.kind == "group" and not item.quantified and len(item.alternatives) == 1:
-                inner = _required_literals(item.alternatives)
-                if inner:
-                    best = max(best, inner[0], key=len)
+            if item.kind == "group" and not item.quantified:
+                better(_required_literals(item.alternatives))
             run = ""
-        if len(best) < 3:
+        if not best or min(map(len, best)) < 3:
             return ()
-        found.append(best)
+        found.extend(best)
     return tuple(dict.fromkeys(found))

@@ -392,7 +392,9 @@
 
     /** Read a pasted message and open the furthest step it justifies. @param {string} text */
     readPasted(text) {
+      const started = performance.now();
       const reading = this.reader.read(text);
+      performance.measure("troubleshooter: read message", { start: started }); // for the bench
       this.go(this.readingPath(reading), reading);
     }
 
