@@ -47,6 +47,9 @@ EDIT_REBUILD = Budget("<=", 1.5, "issue 5")
 DEMO_FIRST_OUTPUT = Budget("<=", 6, "issue 5")
 DEMO_BYTES = Budget("<=", 15_000_000, "issue 5: 15 MB")
 NOTHING_EARLY = Budget("<=", 0, "issue 5: not one JupyterLite byte before the click")
+COMPANION_START = Budget("<=", 0.030, "issue 14: at most 30 ms more")
+COMPANION_CELL = Budget("<=", 0.001, "issue 14: at most 1 ms")
+COMPANION_IDLE = Budget("<=", 0, "issue 14: none measurable (not one 10 ms clock tick in 3 s)")
 
 
 @dataclass(frozen=True)
@@ -365,13 +368,43 @@ class Bench:
             note = median_of(result.get("runs", self.runs)) if how == median else how
             self.add(Figure(group, name, unit, float(result[key]), budget, note))
 
+    def measure_companion(self) -> None:
+        group = "kernel companion"
+        rows = (  # key in bench/companion.py's result, figure, unit, budget, how it was taken
+            ("load_in_kernel_s", "%load_ext troubleshooter, inside the kernel", "s",
+             COMPANION_START, "import and start, timed in the kernel; the start budget"),
+            ("start_extra_s", "kernel start, with minus without", "s", None, "medians"),
+            ("start_without_s", "kernel start without the companion", "s", None, "median"),
+            ("start_with_s", "kernel start with the companion", "s", None, "median"),
+            ("cell_overhead_s", "per-cell overhead, 1,000 trivial cells", "s", COMPANION_CELL,
+             "in the kernel (run_cell), with minus without"),
+            ("round_trip_without_s", "cell round trip without", "s", None, "1,000 cells"),
+            ("round_trip_with_s", "cell round trip with", "s", None, "1,000 cells"),
+            ("guard_cpu_idle_s", "guard CPU idle, 3 s", "s", COMPANION_IDLE, "/proc ticks"),
+            ("guard_cpu_sampling_share", "guard CPU, cell running", "", None, "share of a core"),
+            ("guard_samples_per_s", "guard readings per second", "", None, "while a cell runs"),
+        )  # fmt: skip
+        piece = load_piece("companion")
+        if piece is None:
+            for _, name, unit, budget, _ in rows:
+                self.add(not_measured(group, name, unit, "bench/companion.py is missing", budget))
+            return
+        self.say(f"kernels with and without the companion, {self.runs} starts each, 1,000 cells")
+        result = piece.measure(self.runs)
+        self.details["companion"] = result
+        for key, name, unit, budget, how in rows:
+            if result.get(key) is None:
+                self.add(failed(group, name, unit, f"bench/companion.py gave no {key!r}", budget))
+                continue
+            self.add(Figure(group, name, unit, float(result[key]), budget, how))
+
 
 def median_of(runs: int) -> str:
     return f"median of {runs} runs" if runs > 1 else "one run"
 
 
 NOT_RESULTS = (":(exclude)bench/results.json", ":(exclude)bench/results.md")
-STEPS = ("site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds")
+STEPS = ("site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds", "companion")
 
 
 def commit_id() -> str:
@@ -403,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "diagnose": ("diagnose beside jupyter troubleshoot", bench.measure_diagnose),
         "demos": ("JupyterLite demos", bench.measure_demos),
         "builds": ("build times", bench.measure_builds),
+        "companion": ("the kernel companion's cost", bench.measure_companion),
     }
     needs_site = only & {"pages", "lighthouse"}
     for step in STEPS:

@@ -251,6 +251,9 @@ def test_a_clean_shutdown_shows_nothing_and_a_corrupt_record_one_line(
     kernel = start_kernel(None)
     kernel.run("%load_ext troubleshooter")
     kernel.run("x = 1")
+    settings = text_of(kernel.run("%troubleshooter warn 70 stop 80"))
+    assert "guard on (warn at 70%, stop at 80%" in settings
+    assert "guard off" in text_of(kernel.run("%troubleshooter off"))
     kernel.restart(now=False)  # asks the kernel to shut down, then starts it again
     outputs = kernel.run("%load_ext troubleshooter")
     assert outputs == [], text_of(outputs)
@@ -364,3 +367,47 @@ def _answers(call: Any) -> bool:
         return call("/status") is not None
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(
+    ("version", "files", "usage", "working_set"),
+    [
+        (1, {"memory.usage_in_bytes": "300", "memory.stat": "total_inactive_file 100"}, 300, 200),
+        (2, {"memory.current": "300\n", "memory.stat": "anon 150\ninactive_file 40\n"}, 300, 260),
+    ],
+)  # fmt: skip
+def test_the_guard_reads_cgroup_v1_and_v2_and_leaves_out_page_cache_it_can_drop(
+    tmp_path: Path, version: int, files: dict[str, str], usage: int, working_set: int
+) -> None:
+    from troubleshooter.companion.guard import Meter
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    meter = Meter({"version": version, "dir": str(tmp_path), "limit": 1000}, machine_total=4000)
+    assert (meter.limit, meter.source) == (1000, f"memory cgroup v{version}")
+    assert meter.usage() == usage
+    assert meter.working_set(usage) == working_set
+    (tmp_path / "memory.stat").unlink()  # unreadable: the whole usage counts
+    assert meter.working_set(usage) == usage
+
+
+def test_install_keeps_the_other_settings_and_uninstall_only_removes_its_own(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ipython" / "profile_default" / "ipython_kernel_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"InteractiveShellApp": {"extensions": ["autoreload"]}, "X": 1}))
+    assert _install(tmp_path, "install").returncode == 0
+    assert json.loads(config.read_text())["InteractiveShellApp"]["extensions"] == [
+        "autoreload",
+        "troubleshooter",
+    ]
+    assert "already in" in _install(tmp_path, "install").stdout
+    assert _install(tmp_path, "uninstall").returncode == 0
+    assert json.loads(config.read_text()) == {
+        "InteractiveShellApp": {"extensions": ["autoreload"]},
+        "X": 1,
+    }
+    config.write_text("[1, 2]")
+    broken = _install(tmp_path, "install")
+    assert broken.returncode == 1 and "does not hold a JSON object" in broken.stderr

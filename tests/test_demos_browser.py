@@ -80,3 +80,23 @@ def test_the_demos_page_has_no_accessibility_violations(page, server, scheme):
     page.goto(server + "demos.html", wait_until="networkidle")
     violations = axe.run(page).response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations] == []
+
+
+def test_the_diagnostics_notebook_runs_in_jupyterlite_on_sample_files(
+    page, server, requests, page_log
+):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    page.get_by_role("button", name="Open the notebook here").click()
+    frame = page.frame_locator("iframe[title='Notebook in your browser: diagnostics.ipynb']")
+    expect(frame.get_by_text("Python (Pyodide)").first).to_be_visible(timeout=START_TIMEOUT_MS)
+    frame.get_by_role("menuitem", name="Run").first.click()
+    frame.get_by_text("Run All Cells").first.click()
+    outputs = frame.locator(".jp-OutputArea-output")
+    expect(outputs.filter(has_text="this cell").nth(2)).to_be_visible(timeout=START_TIMEOUT_MS)
+    # Text content, not inner text: the notebook hides the cells scrolled out of its view.
+    printed = "\n".join(outputs.all_text_contents())
+    assert "Reading sample files (this is the browser)" in printed
+    assert "OOM kills:      1" in printed
+    assert "[memory] this cell: +47.7 MiB" in printed
+    assert _outside(requests) == []
+    assert page_log.console_errors == [] and page_log.page_errors == []

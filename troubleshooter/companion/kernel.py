@@ -21,6 +21,7 @@ import contextlib
 import faulthandler
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -28,7 +29,7 @@ from . import record as records
 from .guard import STOP, WARN, Guard, Meter
 
 UPDATE_EVERY = 1.0  # seconds between record updates from the guard while a cell runs
-MAX_CELLS = 20  # cells whose peak the record keeps
+MAX_CELLS = 12  # cells whose peak the record keeps
 
 
 def _share(text: str | None, default: float) -> float:
@@ -53,8 +54,7 @@ def _connection_file() -> str | None:
 
 class Companion:
     def __init__(self, shell: Any, at_start: bool) -> None:
-        from ..cgroup import read_meminfo, read_memory_cgroup
-        from ..evidence import read_boot_id
+        from ..cgroup import read_meminfo, read_memory_cgroup, read_text
 
         self.shell = shell
         self.at_start = at_start
@@ -75,7 +75,8 @@ class Companion:
             "started": round(time.time(), 3),
             "updated": round(time.time(), 3),
             "closed": False,
-            "boot_id": read_boot_id(),
+            "boot_id": (read_text("/", "/proc/sys/kernel/random/boot_id", 100) or "").strip()
+            or None,
             "python": sys.executable,
             "cgroup": {
                 key: cgroup.get(key) for key in ("version", "path", "dir", "limit", "oom_kills")
@@ -88,6 +89,8 @@ class Companion:
             "guard": {"stops": 0},
         }
         self._last_write = 0.0
+        self._writing = threading.Lock()
+        self._page: records.Page | None = None
         self._crash_file: Any = None
         self.previous: Any = None  # the post-mortem to show, once
         warn = _share(os.environ.get("TROUBLESHOOTER_WARN"), WARN)
@@ -105,10 +108,8 @@ class Companion:
     # --- life ------------------------------------------------------------------------
 
     def start(self) -> None:
-        from .postmortem import find_previous
-
         if self.folder:
-            self.previous = find_previous(self.folder, self.kernel_id, self.notebook)
+            self.previous = records.find_previous(self.folder, self.kernel_id, self.notebook)
         self._save()
         self._enable_faulthandler()
         if self.folder and self.path:
@@ -146,6 +147,9 @@ class Companion:
             self.record["closed"] = True
             self.record["cell"] = None
             self._save()
+            if self._page is not None:
+                self._page.close()
+                self._page = None
         except Exception:
             pass
 
@@ -183,27 +187,29 @@ class Companion:
             pass
 
     def post_run_cell(self, result: Any = None) -> None:
+        """The cell ended: note its peak; the record is written from the guard's thread."""
         try:
-            peak = self.guard.cell_finished()
             cell = self.record.get("cell")
             if not isinstance(cell, dict):
                 return  # the cell that loaded the extension
-            now = self.meter.usage()
+            peak = self.guard.cell_finished(then=self._settled) or cell.get("peak")
             entry = {
                 "count": cell.get("count"),
-                "peak": max(peak, now or 0) or None,
+                "peak": peak or None,
                 "seconds": round(time.time() - cell.get("started", time.time()), 3),
             }
             self.record["cells"] = [*self.record["cells"], entry][-MAX_CELLS:]
-            self.record["memory"] = {
-                "now": now,
-                "peak": max(entry["peak"] or 0, self.record["memory"].get("peak") or 0) or None,
-            }
+            memory = self.record["memory"]
+            memory["peak"] = max(peak or 0, memory.get("peak") or 0) or None
             self.record["guard"] = {"stops": self.guard.stops}
             self.record["cell"] = None
-            self._save()
         except Exception:
             pass
+
+    def _settled(self) -> None:
+        """No cell runs: the record says so, with memory now."""
+        self.record["memory"] = {**self.record["memory"], "now": self.meter.usage()}
+        self._save()
 
     def _sampled(self, usage: int) -> None:
         """From the guard's thread: a new peak in this cell; saved at most once a second."""
@@ -217,10 +223,18 @@ class Companion:
         self._save()
 
     def _save(self) -> None:
-        if self.path:
-            self.record["updated"] = round(time.time(), 3)
-            self._last_write = time.monotonic()
-            records.write(self.path, self.record)
+        """Write the record (from either thread, one at a time)."""
+        syscall = threading.current_thread() is not threading.main_thread()
+        with self._writing:
+            if self._page is None and self.path:
+                try:
+                    self._page = records.Page(self.path)
+                except OSError:
+                    self.path = None
+            if self._page is not None:
+                self.record["updated"] = round(time.time(), 3)
+                self._last_write = time.monotonic()
+                self._page.write(self.record, syscall=syscall)
 
     # --- the post-mortem -------------------------------------------------------------
 

@@ -91,24 +91,27 @@ def lite_pages(env: BuildEnvironment) -> dict[str, list[tuple[str, str | None]]]
 # --- HTML --------------------------------------------------------------------------------
 
 
-def _unavailable(self: HTML5Translator) -> None:
+def _unavailable(self: HTML5Translator, node: nodes.Element) -> None:
     reason = status(self.builder.env).reason
+    shown = " The code and its output above are what it shows." if node.get("demo") else ""
     self.body.append(
         '<p class="memory-demo-unavailable"><strong>Demo unavailable in this build:</strong> '
-        f"{self.encode(reason)}. The code and its output above are what it shows.</p>\n"
+        f"{self.encode(reason)}.{shown}</p>\n"
     )
 
 
 def visit_frame_html(self: HTML5Translator, node: nodes.Element) -> None:
     """An embed: a button that opens ``node["iframe_src"]`` in a frame, and a status line."""
     if status(self.builder.env).build is None:
-        _unavailable(self)
+        _unavailable(self, node)
         raise nodes.SkipNode
     prompt = node.get("prompt")
     label = prompt if isinstance(prompt, str) and prompt else DEFAULT_PROMPT
+    notebook = parse_qs(urlsplit(node["iframe_src"]).query).get("path", [""])[0]
+    title = f"Notebook in your browser: {Path(notebook).name}" if notebook else "JupyterLite"
     attributes = {
         "data-lite-src": node["iframe_src"],
-        "data-lite-title": node.get("title") or "JupyterLite",
+        "data-lite-title": node.get("title") or title,
         "data-lite-search-params": node.get("search_params", "false"),
     }
     if node.get("height") not in (None, "", "100%"):
@@ -129,7 +132,7 @@ def visit_frame_html(self: HTML5Translator, node: nodes.Element) -> None:
 def visit_tab_html(self: HTML5Translator, node: nodes.Element) -> None:
     """A "new tab" embed: a link to the app, which needs no script at all."""
     if status(self.builder.env).build is None:
-        _unavailable(self)
+        _unavailable(self, node)
         raise nodes.SkipNode
     text = getattr(node, "button_text", None) or "Open in JupyterLite"
     href = self.encode(getattr(node, "lab_src", ""))

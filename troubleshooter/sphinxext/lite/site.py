@@ -29,7 +29,6 @@ from typing import Any
 from .cache import LiteUnavailable, Log, cached, digest, file_parts, project_wheel, quiet, run
 from .pyodide import (
     KERNEL_PLUGIN,
-    MODES,
     ensure_pyodide,
     kernel_extension_dir,
     kernel_settings,
@@ -94,12 +93,8 @@ def _expand(patterns: str | list[str] | None, srcdir: Path) -> list[str]:
 def settings_from(
     config: Any, srcdir: Path, apps: set[str], notebooks: dict[str, str]
 ) -> LiteSettings:
-    """Read jupyterlite-sphinx's settings from a Sphinx ``config``; a bad one raises, naming it."""
-    if config.troubleshooter_lite_pyodide not in MODES:
-        raise LiteUnavailable(
-            f"troubleshooter_lite_pyodide must be one of {MODES}, "
-            f"not {config.troubleshooter_lite_pyodide!r}"
-        )
+    """Read jupyterlite-sphinx's settings from a Sphinx ``config``; a bad one raises, naming it.
+    (``troubleshooter_lite_pyodide`` was checked when the configuration was read.)"""
     options = dict(config.jupyterlite_build_command_options or {})
     clash = sorted(set(options) & set(OWN_OPTIONS))
     if clash:
