@@ -384,11 +384,8 @@ class Bench:
             ("guard_cpu_sampling_share", "guard CPU, cell running", "", None, "share of a core"),
             ("guard_samples_per_s", "guard readings per second", "", None, "while a cell runs"),
         )  # fmt: skip
-        piece = load_piece("companion")
-        if piece is None:
-            for _, name, unit, budget, _ in rows:
-                self.add(not_measured(group, name, unit, "bench/companion.py is missing", budget))
-            return
+        from bench import companion as piece
+
         self.say(f"kernels with and without the companion, {self.runs} starts each, 1,000 cells")
         result = piece.measure(self.runs)
         self.details["companion"] = result
