@@ -59,12 +59,12 @@ def cgroup_300() -> Any:
 class Kernel:
     """A real kernel and a client; ``run`` executes a cell and returns its outputs."""
 
-    def __init__(self, manager: Any) -> None:
+    def __init__(self, manager: Any, client: Any = None) -> None:
         self.manager = manager
-        self.connect()
+        self.connect(client)
 
-    def connect(self) -> None:
-        self.client = self.manager.client()
+    def connect(self, client: Any = None) -> None:
+        self.client = client or self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
 
@@ -348,11 +348,33 @@ def test_the_server_extension_records_a_sigkill_and_emits_the_event(tmp_path: Pa
         )  # fmt: skip
         assert event["confidence"] in ("confirmed", "likely", "guess")
         assert str(tmp_path) not in line  # no path of the user's files
+        # the server restarted the kernel (same connection file): its first cell names the signal
+        assert _wait_for(lambda: len(list(folder.glob(f"{kernel_id}-*.json"))) == 2)  # restarted
+        restarted = _client_of(tmp_path / "runtime" / f"kernel-{kernel_id}.json")
+        plain = text_of(restarted.run("1"))
+        restarted.client.stop_channels()
+        assert "Exit status -9 (signal SIGKILL), as the Jupyter server saw it." in plain
     finally:
         server.terminate()
         _, log = server.communicate(timeout=30)
     assert f"troubleshooter: kernel {kernel_id} ended (SIGKILL): " in log
     assert "?step=" in log
+
+
+def _client_of(connection_file: Path) -> Kernel:
+    """A client of a kernel the server runs, through its connection file."""
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    return Kernel(_AlwaysAlive(), client)
+
+
+class _AlwaysAlive:
+    """Stands for a manager where the server owns the kernel: ``Kernel.run`` asks it."""
+
+    def is_alive(self) -> bool:
+        return True
 
 
 def _our_event(log: Path) -> str | None:
