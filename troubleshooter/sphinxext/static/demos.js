@@ -85,11 +85,12 @@
     /** @type {string} */
     let outcome = "";
 
+    // Arrow functions, not declarations: a declaration is hoisted above the null check.
     /** @param {string} text */
-    function report(text) {
+    const report = (text) => {
       outcome = text;
       if (shown) status.textContent = text;
-    }
+    };
 
     function start() {
       if (frame) return;
@@ -116,7 +117,7 @@
       };
     }
 
-    function show() {
+    const show = () => {
       if (shown && frame) {
         frame.remove(); // a second press starts afresh
         frame = null;
@@ -132,7 +133,7 @@
       status.textContent =
         outcome || (isRepl ? "Starting Python in your browser; the first start takes a few seconds." : "Opening the notebook.");
       button.textContent = isRepl ? "Start this demo again" : "Open the notebook again";
-    }
+    };
 
     button.addEventListener("pointerenter", start);
     button.addEventListener("focus", start);
