@@ -72,7 +72,7 @@ CONFIDENCE = ("confirmed", "likely", "guess")
 
 
 @dataclass
-class Step:
+class Answered:
     """One question answered: which answer, whether measured or assumed, and why."""
 
     question: str
@@ -91,7 +91,7 @@ class Verdict:
     steps: list[str]
     link: str
     guide: str
-    path: list[Step]
+    path: list[Answered]
     facts: dict[str, Any]
     check_next: str | None = None  # the first question answered by assumption
     counters: dict[str, Any] = field(default_factory=dict)
@@ -161,35 +161,35 @@ def hinted_answer(question: Mapping[str, Any], death: Death) -> str | None:
     return None if index is None else answers[index]["id"]
 
 
-def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Step], str]:
+def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Answered], str]:
     """Answer questions from the start until an outcome, or a question nobody can answer.
 
     The answers the message decides come first (``messages.plan``: the death's deep link,
     then the way to the step its lines justify), then each question's hints or reader."""
     nodes = tree["nodes"]
     node_id = tree["start"]
-    path: list[Step] = []
+    path: list[Answered] = []
     planned = plan(tree, case.death, case.told.step)
     while nodes[node_id]["kind"] == "question" and len(path) < len(nodes):
         question = nodes[node_id]
         hinted = hinted_answer(question, case.death)
         if len(path) < len(planned):
             source = "hint" if planned[len(path)] == hinted else "message"
-            step = Step(node_id, planned[len(path)], True, [], source)
+            answered = Answered(node_id, planned[len(path)], True, [], source)
         elif hinted is not None:
-            step = Step(node_id, hinted, True, [], "hint")
+            answered = Answered(node_id, hinted, True, [], "hint")
         elif node_id in READERS:
             answer, measured, evidence = READERS[node_id](case)
-            step = Step(node_id, answer, measured, evidence)
+            answered = Answered(node_id, answer, measured, evidence)
         else:
-            step = Step(node_id, None, False, [])
+            answered = Answered(node_id, None, False, [])
         targets = {a["id"]: a["target"] for a in question["answers"]}
-        if step.answer not in targets:
-            step.answer = None
-            path.append(step)
+        if answered.answer not in targets:
+            answered.answer = None
+            path.append(answered)
             break
-        path.append(step)
-        node_id = targets[step.answer]
+        path.append(answered)
+        node_id = targets[answered.answer]
     return path, node_id
 
 
@@ -279,8 +279,8 @@ def diagnose(
     unsure = next((s.question for s in path if not s.measured), None)
     evidence = _death_evidence(death, "The kernel" if run is None else "The code")
     evidence.extend(line for line in reading.evidence() if line not in evidence)
-    for step in path:
-        evidence.extend(line for line in step.evidence if line not in evidence)
+    for answered in path:
+        evidence.extend(line for line in answered.evidence if line not in evidence)
     title = outcome["title"] if outcome else "No outcome fits"
     confidence = _confidence(cause, path, case)
     first_check = _first_check(nodes, unsure) if confidence == "guess" else None
@@ -301,7 +301,7 @@ def diagnose(
     )
 
 
-def _confidence(cause: str, path: list[Step], case: Case) -> str:
+def _confidence(cause: str, path: list[Answered], case: Case) -> str:
     """ "confirmed": measured evidence (the OOM counter rose, the kernel log names the kill,
     a reader measured what decided the outcome) or a line that proves the cause;
     "likely": a line or the signal points at the cause, or no answer on the way was

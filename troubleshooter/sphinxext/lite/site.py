@@ -42,9 +42,9 @@ RECIPE = 1
 
 # Fallback font formats no current browser asks for when a woff2 is listed first.
 FONT_FALLBACKS = (".eot", ".ttf", ".woff", ".svg")
-# Notebook commands a REPL-only build cannot use: without a notebook the plugin fails at start
-# and logs an error in the reader's console.
-REPL_ONLY_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
+# Notebook commands the REPL app cannot use: without a notebook the plugin fails at start and
+# logs an error in the reader's console. Disabled in the REPL's own jupyter-lite.json.
+REPL_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
 # Options jupyterlite_build_command_options may not set: the build decides them.
 OWN_OPTIONS = ("contents", "output-dir", "lite-dir", "apps")
 STAMP_FILE = ".troubleshooter-lite"
@@ -142,8 +142,6 @@ def _merge(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
 def _lite_json(settings: LiteSettings) -> dict[str, Any]:
     base = json.loads(Path(settings.lite_json).read_text("utf-8")) if settings.lite_json else {}
     data: dict[str, Any] = {"litePluginSettings": {KERNEL_PLUGIN: kernel_settings(settings.mode)}}
-    if settings.apps == ("repl",):
-        data["disabledExtensions"] = REPL_ONLY_DISABLED
     return _merge(base, {"jupyter-lite-schema-version": 0, "jupyter-config-data": data})
 
 
@@ -188,6 +186,11 @@ def build_site(target: Path, settings: LiteSettings, pyodide: Path | None, log: 
         run(command, "jupyter lite build", cwd=stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    repl = target / "repl" / "jupyter-lite.json"
+    if repl.exists():
+        config = json.loads(repl.read_text("utf-8"))
+        config.setdefault("jupyter-config-data", {})["disabledExtensions"] = REPL_DISABLED
+        repl.write_text(json.dumps(config, indent=1), "utf-8")
     _prune(target)
 
 
