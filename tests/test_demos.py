@@ -391,3 +391,16 @@ def test_a_bad_jupyterlite_setting_is_named(tmp_path, setting, value, message):
     setattr(config, setting, value)
     with pytest.raises(lite.LiteUnavailable, match=message):
         lite.settings_from(config, tmp_path, {"repl"}, {})
+
+
+def test_the_key_does_not_depend_on_where_the_project_is(tmp_path):
+    copies = []
+    for name in ("one", "two"):
+        (tmp_path / name / "data").mkdir(parents=True)
+        (tmp_path / name / "data" / "sample.csv").write_text("a,b\n1,2\n")
+        (tmp_path / name / "nb.ipynb").write_text("{}")
+        config = _Config()
+        config.jupyterlite_contents = ["data"]
+        notebooks = {"nb.ipynb": str(tmp_path / name / "nb.ipynb")}
+        copies.append(lite.settings_from(config, tmp_path / name, {"repl"}, notebooks))
+    assert copies[0].key("p") == copies[1].key("p")
