@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import re
 import shutil
 import subprocess
@@ -298,12 +297,8 @@ class Bench:
             ("jupyter_troubleshoot", "jupyter troubleshoot, wall time", None, False),
             ("python_startup", "python -c pass, wall time (the floor)", None, False),
         )
-        piece = load_piece("diagnose_time")
-        if piece is None:
-            why = "bench/diagnose_time.py does not exist yet (issue 4)"
-            for _, name, budget, _ in rows:
-                self.add(not_measured(group, name, "s", why, budget))
-            return
+        from bench import diagnose_time as piece
+
         runs = max(self.runs, DIAGNOSE_RUNS)
         self.say(f"timing diagnose, jupyter troubleshoot and python startup, {runs} runs each")
         result = piece.measure(runs)
@@ -368,12 +363,8 @@ class Bench:
                 "one run; what a fresh checkout pays once",
             ),
         )
-        piece = load_piece("lite")
-        if piece is None:
-            why = "bench/lite.py does not exist yet (issue 5)"
-            for _, name, unit, budget, _ in rows:
-                self.add(not_measured(group, name, unit, why, budget))
-            return
+        from bench import lite as piece  # imports the Sphinx side: only when demos are measured
+
         if not (SITE / "lite").is_dir():
             for _, name, unit, budget, _ in rows:
                 self.add(failed(group, name, unit, "the build has no lite/ folder", budget))
@@ -404,11 +395,8 @@ class Bench:
             ("guard_cpu_sampling_share", "guard CPU, cell running", "", None, "share of a core"),
             ("guard_samples_per_s", "guard readings per second", "", None, "while a cell runs"),
         )  # fmt: skip
-        piece = load_piece("companion")
-        if piece is None:
-            for _, name, unit, budget, _ in rows:
-                self.add(not_measured(group, name, unit, "bench/companion.py is missing", budget))
-            return
+        from bench import companion as piece
+
         self.say(f"kernels with and without the companion, {self.runs} starts each, 1,000 cells")
         result = piece.measure(self.runs)
         self.details["companion"] = result
@@ -421,13 +409,6 @@ class Bench:
 
 def median_of(runs: int) -> str:
     return f"median of {runs} runs" if runs > 1 else "one run"
-
-
-def load_piece(name: str):
-    """Import ``bench/NAME.py`` when another piece has put it there; None when it is absent."""
-    if not (ROOT / "bench" / f"{name}.py").exists():
-        return None
-    return importlib.import_module(f"bench.{name}")
 
 
 NOT_RESULTS = (":(exclude)bench/results.json", ":(exclude)bench/results.md")

@@ -69,7 +69,7 @@ FALLBACK_OUTCOME = "report"
 
 
 @dataclass
-class Step:
+class Answered:
     """One question answered: which answer, whether measured or assumed, and why."""
 
     question: str
@@ -87,7 +87,7 @@ class Verdict:
     steps: list[str]
     link: str
     guide: str
-    path: list[Step]
+    path: list[Answered]
     facts: dict[str, Any]
     check_next: str | None = None  # the first question answered by assumption
     counters: dict[str, Any] = field(default_factory=dict)
@@ -143,28 +143,28 @@ def hinted_answer(question: Mapping[str, Any], death: Death) -> str | None:
     return None if index is None else answers[index]["id"]
 
 
-def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Step], str]:
+def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Answered], str]:
     """Answer questions from the start until an outcome, or a question nobody can answer."""
     nodes = tree["nodes"]
     node_id = tree["start"]
-    path: list[Step] = []
+    path: list[Answered] = []
     while nodes[node_id]["kind"] == "question" and len(path) < len(nodes):
         question = nodes[node_id]
         hinted = hinted_answer(question, case.death)
         if hinted is not None:
-            step = Step(node_id, hinted, True, [])
+            answered = Answered(node_id, hinted, True, [])
         elif node_id in READERS:
             answer, measured, evidence = READERS[node_id](case)
-            step = Step(node_id, answer, measured, evidence)
+            answered = Answered(node_id, answer, measured, evidence)
         else:
-            step = Step(node_id, None, False, [])
+            answered = Answered(node_id, None, False, [])
         targets = {a["id"]: a["target"] for a in question["answers"]}
-        if step.answer not in targets:
-            step.answer = None
-            path.append(step)
+        if answered.answer not in targets:
+            answered.answer = None
+            path.append(answered)
             break
-        path.append(step)
-        node_id = targets[step.answer]
+        path.append(answered)
+        node_id = targets[answered.answer]
     return path, node_id
 
 
@@ -248,8 +248,8 @@ def diagnose(
     cause = outcome["cause"] if outcome else "unknown"
     unsure = next((s.question for s in path if not s.measured), None)
     evidence = _death_evidence(death, "The kernel" if run is None else "The code")
-    for step in path:
-        evidence.extend(line for line in step.evidence if line not in evidence)
+    for answered in path:
+        evidence.extend(line for line in answered.evidence if line not in evidence)
     title = outcome["title"] if outcome else "No outcome fits"
     return Verdict(
         cause=cause,

@@ -51,6 +51,18 @@ CLUES: dict[str, re.Pattern[str]] = {
         "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc",
     }.items()
 }
+# The clues error-output tries, in this order; each is also the id of the answer it gives.
+ERROR_OUTPUT_CLUES = (
+    "numpy",
+    "openmp",
+    "threads",
+    "stack",
+    "iopub",
+    "no-space",
+    "startup",
+    "segfault",
+    "memory",
+)
 _FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+)(?:,)? in (\S+)', re.MULTILINE)
 _RECURSION_LIMIT = re.compile(r"setrecursionlimit\s*\(\s*([^)]*?)\s*\)")
 _SOURCE_FILE = re.compile(r'File "([^"]*?)([A-Za-z_]\w*)\.py"')
@@ -297,19 +309,9 @@ def read_bus_detail(case: Case) -> Reading:
 
 
 def read_error_output(case: Case) -> Reading:
-    for clue_name, answer in (
-        ("numpy", "numpy"),
-        ("openmp", "openmp"),
-        ("threads", "threads"),
-        ("stack", "stack"),
-        ("iopub", "iopub"),
-        ("no-space", "no-space"),
-        ("startup", "startup"),
-        ("segfault", "segfault"),
-        ("memory", "memory"),
-    ):
-        if clue := case.clue(clue_name):
-            return answer, True, [f"The output says: {clue}"]
+    for name in ERROR_OUTPUT_CLUES:
+        if clue := case.clue(name):
+            return name, True, [f"The output says: {clue}"]
     if shadow := _shadowing_file(case):
         return "startup", True, [shadow]
     full, disks = _full_disks(case)
