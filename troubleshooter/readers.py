@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .facts import UNLIMITED, facts_part
+from .messages import MessageReading, read
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
+from .signatures import MAX_TEXT
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
     from collections.abc import Callable, Mapping
@@ -35,35 +37,36 @@ RECENT_RESTART = 15 * 60  # PID 1 younger than this: the whole unit restarted
 RESTART_WINDOW = 5 * 60  # an OOM kill this long before the restart may have caused it
 REPEATED_FRAMES = 20  # the same frame this many times in a row: runaway recursion
 
-CLUES: dict[str, re.Pattern[str]] = {
-    name: re.compile(pattern, re.IGNORECASE)
-    for name, pattern in {
-        "numpy": r"compiled using NumPy 1\.x|numpy\.core\.multiarray failed to import"
-        r"|undefined symbol",
-        "openmp": r"OMP: Error #15",
-        "threads": r"pthread_create failed|can't start new thread|RLIMIT_NPROC"
-        r"|Resource temporarily unavailable",
-        "stack": r"Cannot recover from stack overflow|RecursionError",
-        "gpu": r"CUDA out of memory|CUDA error|OutOfMemoryError: CUDA|ResourceExhaustedError"
-        r"|device-side assert",
-        "iopub": r"IOPub (?:data|message) rate exceeded",
-        "no-space": r"No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]",
-        "no-module": r"No module named '?ipykernel|No such file or directory",
-        "startup": r"No module named|ModuleNotFoundError|ImportError|cannot import name",
-        "illegal": r"Illegal instruction|illegal hardware instruction",
-        "segfault": r"Segmentation fault|Aborted|Bus error|Fatal Python error|core dumped"
-        r"|access violation|Windows fatal exception",
-        "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc|Unable to allocate"
-        r"|paging file is too small|WinError 1455",
-        # the front end or the platform says so itself (Colab, Kaggle, Kubernetes, Slurm)
-        "said-memory": r"all available RAM|OOMKilled|more memory than is available"
-        r"|OUT_OF_MEMORY|ran out of memory|caused by an OOM",
-        "disconnected": r"\bDisconnected\b|\bReconnecting\b|\bConnecting\b",
-        "culled": r"Culling '?idle'? kernel",
-        "killed": r"^\s*Killed\s*$",
-    }.items()
+# What a reader looks for among the message's recognised lines (troubleshooter/signatures.toml):
+# a clue name -> the signatures' field and the values that count.
+CLUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "numpy": ("step", ("abi-numpy",)),
+    "openmp": ("step", ("abi-openmp",)),
+    "threads": ("cause", ("thread-limit",)),
+    "stack": ("cause", ("stack-overflow",)),
+    "iopub": ("cause", ("output-flood",)),
+    "no-space": ("cause", ("disk-full",)),
+    "no-module": ("step", ("kernel-spec-broken",)),
+    "startup": ("cause", ("broken-environment",)),
+    "segfault": ("cause", ("native-crash",)),
+    "memory": ("cause", ("out-of-memory",)),
+    "illegal": ("id", ("illegal-instruction", "win-illegal-instruction")),
+    "killed": ("id", ("killed",)),
 }
-# Windows status codes a crashed kernel exits with: the answer of question windows-code
+# The clues error-output tries, in this order; each is also the id of the answer it gives.
+ERROR_OUTPUT_CLUES = (
+    "numpy",
+    "openmp",
+    "threads",
+    "stack",
+    "iopub",
+    "no-space",
+    "startup",
+    "illegal",
+    "segfault",
+    "memory",
+)
+# Windows status codes a crashed kernel exits with: the answers of question windows-code
 WINDOWS_CODES = {
     "access-violation": (3221225477, "0xC0000005"),
     "stack": (3221225725, "0xC00000FD"),
@@ -92,19 +95,27 @@ class Case:
     code: str
     run: dict[str, Any] | None
     previous: dict[str, Any] | None
+    reading: MessageReading | None = None  # the text read; None: read it here
 
     def part(self, key: str) -> dict[str, Any]:
         return facts_part(self.facts, key)
 
+    def __post_init__(self) -> None:
+        if self.reading is None:
+            self.reading = read(self.text[-MAX_TEXT:])
+
+    @property
+    def told(self) -> MessageReading:
+        """What the text says, read by ``troubleshooter.messages``."""
+        return self.reading if self.reading is not None else read(None)
+
     def clue(self, name: str) -> str | None:
-        """The first line of ``text`` that matches clue ``name``."""
-        match = CLUES[name].search(self.text)
-        if not match:
-            return None
-        start = self.text.rfind("\n", 0, match.start()) + 1
-        end = self.text.find("\n", match.end())
-        line = self.text[start : end if end != -1 else None].strip()
-        return line[:160]
+        """The first recognised line of ``text`` that counts for clue ``name`` (see CLUES)."""
+        key, values = CLUES[name]
+        for recognised in self.told.lines:
+            if getattr(recognised.signature, key) in values:
+                return recognised.text[:160]
+        return None
 
     def limit(self) -> int | None:
         """The memory limit in bytes: the cgroup's, else the machine's memory."""
@@ -171,12 +182,8 @@ class Case:
 
 
 def read_message(case: Case) -> Reading:
-    if clue := case.clue("said-memory"):
-        return "says-memory", True, [f"The message says: {clue}"]
     if code := windows_code(case.text):
         return "exit-code", True, [f"The message gives a Windows exit code, {code}."]
-    if clue := case.clue("disconnected"):
-        return "disconnected", True, [f"The message says: {clue}"]
     if case.clue("no-module") and "ipykernel" in case.text:
         return "at-start", True, [f"The output says: {case.clue('no-module')}"]
     if case.text.strip():
@@ -289,8 +296,6 @@ def read_memory_pattern(case: Case) -> Reading:
 def read_who_stopped(case: Case) -> Reading:
     if case.run is not None:
         return "nobody", True, ["Nobody stopped the run: it ended by itself."]
-    if clue := case.clue("culled"):
-        return "culled", True, [f"The server's log says: {clue}"]
     started = case.facts.get("started")
     if isinstance(started, (int, float)) and started < RECENT_RESTART:
         return "whole-unit", True, [f"The first process (PID 1) started {ago_text(started)}."]
@@ -307,7 +312,7 @@ def read_who_stopped(case: Case) -> Reading:
 
 
 def read_unit_stopped(case: Case) -> Reading:
-    if clue := case.clue("said-memory"):
+    if clue := case.clue("memory"):
         return "oom", True, [f"The message says: {clue}"]
     started = case.facts.get("started")
     for kill in case.own_oom_kills():
@@ -399,21 +404,9 @@ def read_bus_detail(case: Case) -> Reading:
 
 
 def read_error_output(case: Case) -> Reading:
-    for clue_name, answer in (
-        ("numpy", "numpy"),
-        ("openmp", "openmp"),
-        ("threads", "threads"),
-        ("stack", "stack"),
-        ("gpu", "gpu"),
-        ("iopub", "iopub"),
-        ("no-space", "no-space"),
-        ("startup", "startup"),
-        ("illegal", "illegal"),
-        ("segfault", "segfault"),
-        ("memory", "memory"),
-    ):
-        if clue := case.clue(clue_name):
-            return answer, True, [f"The output says: {clue}"]
+    for name in ERROR_OUTPUT_CLUES:
+        if clue := case.clue(name):
+            return name, True, [f"The output says: {clue}"]
     if shadow := _shadowing_file(case):
         return "startup", True, [shadow]
     full, disks = _full_disks(case)
