@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "docs" / "_ext"))  # this site's own extensions
 
 project = "Jupyter kernel troubleshooter"
 author = "The kernel troubleshooter authors"
@@ -20,6 +21,7 @@ extensions = [
     "sphinx_sitemap",
     "notfound.extension",
     "troubleshooter",
+    "site_polish",  # docs/_ext: this site's CSS purge, accessibility fixes and copy buttons
 ]
 
 # Names of the hosting service and its controls, used across the guides as
@@ -37,7 +39,7 @@ troubleshooter_platform = {
 myst_enable_extensions = ["colon_fence", "deflist", "substitution", "attrs_block", "attrs_inline"]
 myst_heading_anchors = 3
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
 nitpicky = True
 
 html_theme = "furo"
@@ -52,3 +54,8 @@ sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html", "404.html"]
 
 notfound_urls_prefix = "/"
+
+# jupyterlite-sphinx (loaded by the troubleshooter extension) drives the demos' JupyterLite.
+# Its directives copy notebooks into this folder; outside docs/ so that it is never a page.
+jupyterlite_content_dir = "../.cache/jupyterlite-contents"
+jupyterlite_bind_ipynb_suffix = False

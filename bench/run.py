@@ -63,7 +63,7 @@ PAGES = [
     Page("troubleshooter page", "troubleshooter.html", False),
 ]
 # A page carries a demo when one of its tags (not its prose) names JupyterLite or a demo.
-DEMO_TAG = re.compile(r"<[a-z][^>]*(?:jupyterlite|data-demo)[^>]*>", re.IGNORECASE)
+DEMO_TAG = re.compile(r"<[a-z][^>]*(?:jupyterlite|data-demo|data-lite-src)[^>]*>", re.IGNORECASE)
 
 
 def carries_demos(html_file: Path) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from troubleshooter.evidence import find_memory_cgroup
+from troubleshooter.cgroup import find_memory_cgroup
 
 
 class Unavailable(Exception):

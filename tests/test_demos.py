@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from pyodide_run import run_in_pyodide
 
-from troubleshooter.sphinxext import demos, lite, lite_compile
+from troubleshooter.sphinxext import demos, lite
+from troubleshooter.sphinxext.lite import bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILES = sorted((ROOT / "docs" / "demos").glob("*.py"))
@@ -37,15 +39,40 @@ def rootdir() -> Path:
     return Path(__file__).parent / "roots"
 
 
-@pytest.fixture(scope="session")
-def lite_base() -> Path:
-    """The assembled JupyterLite from the repository's cache, built if needed."""
+def repl_settings(mode: str = "local") -> lite.LiteSettings:
+    """What a project whose pages hold only REPL demos asks of its JupyterLite."""
+    return lite.LiteSettings(
+        mode=mode,
+        apps=("repl",),
+        contents=(),
+        notebooks=(),
+        config=None,
+        overrides=None,
+        ignore_contents=(),
+        options=(),
+        lite_json=None,
+    )
+
+
+def _built(make):
     try:
-        return lite.ensure_base(CACHE, "local")
+        return make()
     except lite.LiteUnavailable as error:
         if HAS_NPM:
             pytest.fail(f"npm and node are here, yet the demos could not be built: {error}")
         pytest.skip(f"the demos cannot be built here: {error}")
+
+
+@pytest.fixture(scope="session")
+def pyodide_dir() -> Path:
+    """The demos' Pyodide from the repository's cache, assembled if needed."""
+    return _built(lambda: lite.ensure_pyodide(CACHE))
+
+
+@pytest.fixture(scope="session")
+def lite_base(pyodide_dir) -> Path:
+    """The JupyterLite of a project with REPL demos, from the repository's cache."""
+    return _built(lambda: lite.ensure_site(CACHE, repl_settings()))
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -56,10 +83,10 @@ def soup(path: Path) -> BeautifulSoup:
 
 
 @pytest.mark.parametrize("path", DEMO_FILES, ids=lambda path: path.stem)
-def test_expected_output_is_what_the_browser_python_prints(path, lite_base, file_regression):
+def test_expected_output_is_what_the_browser_python_prints(path, pyodide_dir, file_regression):
     demo = demos.read_demo(path)
-    wheels = (lite.ensure_project_wheel(CACHE),) if "troubleshooter" in demo.code else ()
-    printed = lite.run_in_pyodide(lite_base, demo.code, wheels)
+    wheels = (lite.project_wheel(CACHE),) if "troubleshooter" in demo.code else ()
+    printed = run_in_pyodide(pyodide_dir, demo.code, wheels)
     file_regression.check(printed, fullpath=path.with_suffix(".txt"))
 
 
@@ -109,7 +136,7 @@ def test_only_the_imported_modules_are_compiled(tmp_path, monkeypatch):
         archive.writestr("demo_pkg-1.0.dist-info/RECORD", "demo_pkg/__init__.py,sha256=x,11\n")
     target = tmp_path / "compiled.whl"
     imported = {"/site/demo_pkg/__init__.py"}
-    count = lite_compile.compile_archive(source, target, "/site/", imported, is_wheel=True)
+    count = bytecode.compile_archive(source, target, "/site/", imported, is_wheel=True)
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
         record = archive.read("demo_pkg-1.0.dist-info/RECORD").decode()
@@ -131,6 +158,7 @@ def test_only_the_imported_modules_are_compiled(tmp_path, monkeypatch):
 
 def test_the_lock_matches_the_files_shipped(lite_base):
     pyodide = lite_base / "static" / "pyodide"
+    assert (pyodide / "pyodide.asm.wasm").exists()
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
     for name in lite.PRELOAD:
         assert name in lock["packages"], name
@@ -156,7 +184,7 @@ def test_the_lite_build_carries_only_the_repl_and_no_source_maps(lite_base):
 
 
 def test_publishing_twice_copies_once(lite_base, tmp_path):
-    build = lite.LiteBuild(base=lite_base, wheel=lite.ensure_project_wheel(CACHE))
+    build = lite.LiteBuild(base=lite_base, wheel=lite.project_wheel(CACHE))
     assert lite.publish(build, tmp_path) is True
     index = json.loads((tmp_path / "lite" / "pypi" / "all.json").read_text())
     assert demos.project_distribution() in index
@@ -164,7 +192,7 @@ def test_publishing_twice_copies_once(lite_base, tmp_path):
 
 
 def test_the_cdn_setting_leaves_pyodide_to_the_kernel_default(tmp_path):
-    base = lite.ensure_base(tmp_path, "cdn")
+    base = lite.ensure_site(tmp_path, repl_settings("cdn"))
     config = json.loads((base / "jupyter-lite.json").read_text())["jupyter-config-data"]
     assert "pyodideUrl" not in config["litePluginSettings"][lite.KERNEL_PLUGIN]
     assert not (base / "static" / "pyodide").exists()
@@ -270,7 +298,7 @@ def test_only_pages_with_demos_carry_the_demo_script(site):
         else:
             assert scripts == [], relative
             assert "memory-demo" not in html, relative
-        assert not re.search(r"""(src|href)="[^"]*lite/""", html), relative
+        assert not re.search(r"""\s(src|href)="[^"]*lite/""", html), relative
 
 
 def test_the_demos_page_offers_every_demo(site):

@@ -16,8 +16,12 @@ import pytest
 from troubleshooter import diagnose as dg
 from troubleshooter.causes import CAUSES, step_url
 from troubleshooter.evidence import collect
-from troubleshooter.model import Outcome, Question, load_builtin
-from troubleshooter.signals import Death, parse_exit_code, parse_signal
+from troubleshooter.loader import load_builtin
+from troubleshooter.model import Outcome, Question
+from troubleshooter.readers import READERS, Case
+from troubleshooter.report import render
+from troubleshooter.signals import Death, death_from, parse_exit_code, parse_signal
+from troubleshooter.state import state_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -69,30 +73,30 @@ def fixture(case: str) -> dict[str, Any]:
 def test_each_question_has_a_reader_or_deep_link_hints() -> None:
     for question in TREE.questions():
         hinted = all(answer.signals or answer.exit_codes for answer in question.answers)
-        assert question.id in dg.READERS or hinted, f"no reader for question {question.id!r}"
-    assert set(dg.READERS) <= {q.id for q in TREE.questions()}, "a reader for a missing question"
+        assert question.id in READERS or hinted, f"no reader for question {question.id!r}"
+    assert set(READERS) <= {q.id for q in TREE.questions()}, "a reader for a missing question"
 
 
-def _cases() -> list[dg.Case]:
+def _cases() -> list[Case]:
     """Many combinations of evidence, banner, output and run, to try every reader on."""
     cases = []
     for name, message, lines in itertools.product(FIXTURE_CASES, MESSAGES, LINES):
         facts = fixture(name)
-        death = dg._death(message, None, None)
+        death = death_from(message=message)
         text = "\n".join(part for part in (message, lines) if part)
-        cases.append(dg.Case(facts, death, text, "", None, None))
+        cases.append(Case(facts, death, text, "", None, None))
     for returncode in (0, 1, -9, -11, -6, 137):
         death = parse_exit_code(returncode)
         for oom in (0, 1):
             run = {"returncode": returncode, "oom_kills": oom, "pid": 1}
-            cases.append(dg.Case(fixture("cgroup-v2"), death, "", "", run, None))
+            cases.append(Case(fixture("cgroup-v2"), death, "", "", run, None))
     return cases
 
 
 def test_readers_answer_only_with_answers_their_question_has() -> None:
     questions = {q.id: q for q in TREE.questions()}
     for case in _cases():
-        for question_id, reader in dg.READERS.items():
+        for question_id, reader in READERS.items():
             answer, measured, evidence = reader(case)
             valid = {a.id for a in questions[question_id].answers}
             assert answer is None or answer in valid, (question_id, answer)
@@ -179,7 +183,7 @@ def test_exit_137_on_cgroup_v2_asks_to_check_the_memory_pattern() -> None:
 
 def test_oom_kills_since_the_last_check() -> None:
     facts = fixture("cgroup-v1")
-    previous = dg.state_entry(facts, 0)
+    previous = state_entry(facts, 0)
     previous["oom_kills"] = 1
     verdict = dg.diagnose(facts, signal="KILL", previous=previous)
     assert "counts 2 OOM kills, 1 since the last check" in "\n".join(verdict.evidence)
@@ -188,7 +192,7 @@ def test_oom_kills_since_the_last_check() -> None:
 
 def test_a_counter_that_went_down_means_a_restart() -> None:
     facts = fixture("cgroup-v1")
-    previous = {**dg.state_entry(facts, 0), "oom_kills": 9}
+    previous = {**state_entry(facts, 0), "oom_kills": 9}
     verdict = dg.diagnose(facts, signal="TERM", previous=previous)
     assert verdict.outcome == "server-stopped"
     assert verdict.counters["oom_kills_since_last_check"] is None
@@ -267,11 +271,11 @@ def test_nothing_known_gives_the_start_and_an_honest_unknown() -> None:
 def test_malformed_facts_never_raise(facts: Any) -> None:
     verdict = dg.diagnose(facts, message="Kernel last terminated by signal SIGKILL.")
     assert verdict.cause in CAUSES
-    dg.render(verdict)
+    render(verdict)
 
 
 def test_render_leads_with_the_verdict_and_says_unknown() -> None:
-    text = dg.render(dg.diagnose(fixture("macos"), exit_code=137))
+    text = render(dg.diagnose(fixture("macos"), exit_code=137))
     first = text.splitlines()[0]
     assert first == "Verdict: Out of memory. One step needs more memory than the project has."
     assert "cgroup      unknown" in text

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from troubleshooter import evidence
+from troubleshooter.cgroup import parse_mountinfo, read_meminfo, read_memory_cgroup
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = ["cgroup-v1", "cgroup-v2", "no-cgroup", "garbage", "macos"]
@@ -30,7 +31,7 @@ MIB = 1024 * 1024
 
 
 def test_cgroup_v1_limit_usage_peak_and_oom_kills() -> None:
-    cgroup = evidence.read_memory_cgroup(FIXTURES / "cgroup-v1")
+    cgroup = read_memory_cgroup(FIXTURES / "cgroup-v1")
     assert cgroup["version"] == 1
     assert cgroup["path"] == "/project-7f3e"
     assert cgroup["dir"].endswith("sys/fs/cgroup/memory/project-7f3e")
@@ -45,7 +46,7 @@ def test_cgroup_v2_takes_the_lowest_limit_on_the_way_up() -> None:
     root = FIXTURES / "cgroup-v2"
     own = root / "sys/fs/cgroup/user.slice/project-9a2b.scope/memory.max"
     assert own.read_text().strip() == "max"  # the limit is set on the parent only
-    cgroup = evidence.read_memory_cgroup(root)
+    cgroup = read_memory_cgroup(root)
     assert cgroup["version"] == 2
     assert cgroup["path"] == "/user.slice/project-9a2b.scope"
     assert cgroup["limit"] == 1024 * MIB
@@ -127,7 +128,7 @@ def test_dmesg_lines_parse_like_kmsg_records() -> None:
 
 def test_mountinfo_unescapes_spaces_in_mount_points() -> None:
     line = r"35 31 0:30 / /sys/fs/cgroup/my\040memory rw - cgroup cgroup rw,memory"
-    [mount] = evidence.parse_mountinfo(line)
+    [mount] = parse_mountinfo(line)
     assert mount["mountpoint"] == "/sys/fs/cgroup/my memory"
 
 
@@ -185,14 +186,14 @@ def test_unreadable_files_give_unknown(open_folder: Path) -> None:
 
 
 def test_this_machine_memory_matches_the_kernel() -> None:
-    facts = evidence.read_meminfo()
+    facts = read_meminfo()
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert facts["total"] == pytest.approx(pages, rel=0.01)
     assert 0 < facts["available"] <= facts["total"]
 
 
 def test_this_process_cgroup_is_the_one_proc_names() -> None:
-    cgroup = evidence.read_memory_cgroup()
+    cgroup = read_memory_cgroup()
     if cgroup["version"] is None:
         pytest.skip("this machine puts the process in no memory cgroup")
     listed = Path("/proc/self/cgroup").read_text()
@@ -244,6 +245,6 @@ def test_psutil_fills_in_where_proc_is_missing() -> None:
     pytest.importorskip("psutil")
     unknown = evidence.collect(FIXTURES / "macos")
     machine, processes = evidence._psutil_readings(unknown["machine"], unknown["processes"])
-    assert machine["total"] == evidence.read_meminfo()["total"]
+    assert machine["total"] == read_meminfo()["total"]
     assert processes["scanned"] > 1
     assert processes["top"][0]["rss"] >= processes["top"][-1]["rss"] > 0

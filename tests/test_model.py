@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 
 from troubleshooter import causes
-from troubleshooter.model import (
-    AnswerError,
-    Outcome,
-    Question,
-    TreeError,
-    builtin_ids,
-    guide_labels,
-    load_builtin,
-    load_tree,
-)
+from troubleshooter.loader import builtin_ids, load_builtin, load_tree
+from troubleshooter.model import AnswerError, Outcome, Question, TreeError, guide_labels
 from troubleshooter.signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
 
 # A small valid tree; the malformed cases below each change one thing in it.

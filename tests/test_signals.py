@@ -2,7 +2,14 @@
 
 import pytest
 
-from troubleshooter.signals import Death, parse_exit_code, parse_message, parse_signal
+from troubleshooter.signals import (
+    Death,
+    best_answer,
+    death_from,
+    parse_exit_code,
+    parse_message,
+    parse_signal,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +63,25 @@ def test_parse_exit_code(value, expected):
 )
 def test_parse_message(message, expected):
     assert parse_message(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"exit_code": "139", "signal": "KILL"}, Death(signal="SIGSEGV", exit_code=139)),
+        ({"exit_code": "banana", "signal": "KILL"}, Death(signal="SIGKILL")),
+        ({"signal": "NOPE", "message": "Kernel last exited with code 1."}, Death(exit_code=1)),
+        ({"message": ""}, Death()),
+        ({}, Death()),
+    ],
+)
+def test_the_exit_code_speaks_first_then_the_signal_then_the_banner(given, expected):
+    assert death_from(**given) == expected
+
+
+def test_an_exit_code_range_beats_a_named_signal_which_beats_any_signal():
+    hints = [(["*"], []), (["SIGKILL"], []), ([], [(129, 192)]), (["SIGKILL"], [])]
+    assert best_answer(hints, Death(signal="SIGKILL", exit_code=137)) == 2
+    assert best_answer(hints, Death(signal="SIGKILL")) == 1
+    assert best_answer(hints, Death(signal="SIGSEGV")) == 0
+    assert best_answer(hints, Death(exit_code=1)) is None

@@ -136,6 +136,17 @@ def test_unused_design_css_is_dropped_and_used_rules_kept(site):
     assert ".sd-bg-danger" not in stylesheet  # no page uses it
 
 
+def test_the_site_polish_from_docs_ext_is_on(site):
+    """The site's own extension (docs/_ext/site_polish) adds copy buttons, its stylesheet and
+    its markup fixes; the reusable extension alone would add none of them."""
+    page = (site.html / "howto" / "jupyter-kernel-terminated.html").read_text(encoding="utf-8")
+    assert 'src="../_static/copy.js' in page
+    assert 'href="../_static/site.css' in page
+    assert '<pre tabindex="0">' in page
+    assert 'role="heading" aria-level="2">' in page  # the toctree captions, fixed
+    assert (site.html / "_static" / "copy.js").is_file()
+
+
 REBRAND = {"service": "Example Hub", "support_email": "support@hub.example"}
 
 
@@ -143,7 +154,8 @@ def test_rebranding_reaches_every_guide(tmp_path):
     confdir = tmp_path / "conf"
     confdir.mkdir()
     (confdir / "conf.py").write_text(
-        f"exec(open({str(ROOT / 'conf.py')!r}).read())\n"
+        f"__file__ = {str(ROOT / 'conf.py')!r}\n"
+        "exec(open(__file__).read())\n"
         f"troubleshooter_platform = {{**troubleshooter_platform, **{REBRAND!r}}}\n",
         encoding="utf-8",
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from troubleshooter.model import Outcome, Question, load_tree
+from troubleshooter.loader import load_tree
+from troubleshooter.model import Outcome, Question
 
 ROOTS = Path(__file__).parent / "roots"
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
@@ -292,6 +293,35 @@ def test_missing_guide_label_is_a_warning_naming_node_and_file(app):
     assert "outcome 'fine'" not in warnings
     assert "names label 'no-such-text-version'" in warnings
     assert "index.md:9: WARNING: troubleshooter-wizard: :text-version:" in warnings
+
+
+@pytest.mark.sphinx(
+    "html",
+    testroot="wizard",
+    confoverrides={"troubleshooter_platform": {"service": "Hub", "servce": "Typo", "unit": 3}},
+)
+def test_bad_platform_entries_warn_once_naming_the_option(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    assert warnings.count("troubleshooter_platform: unknown key 'servce'") == 1
+    assert warnings.count("troubleshooter_platform['unit'] must be a string, not int") == 1
+    assert "Hub" in page(app).select_one("div.ts-wizard").get_text()
+
+
+def test_a_platform_that_is_not_a_dict_warns_naming_the_option(
+    make_app, sphinx_test_tempdir, rootdir
+):
+    import shutil
+
+    source = sphinx_test_tempdir / "wizard-platform-str"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(rootdir / "test-wizard", source)
+    with (source / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write('troubleshooter_platform = "Hub"\n')
+    app = make_app("html", srcdir=source)
+    app.build()
+    assert "troubleshooter_platform must be a dict of names, not str" in app.warning.getvalue()
+    assert page(app).select_one("div.ts-wizard") is not None
 
 
 @pytest.mark.sphinx("html", testroot="wizard-broken")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from troubleshooter import standalone
-from troubleshooter.model import load_builtin
+from troubleshooter.loader import load_builtin
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -11,7 +11,7 @@ import pytest
 
 from troubleshooter import causes
 from troubleshooter.cli import main
-from troubleshooter.model import load_builtin
+from troubleshooter.loader import load_builtin
 from troubleshooter.walk import guide_link
 
 TREE = load_builtin()

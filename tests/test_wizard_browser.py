@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, quote
 import pytest
 
 from troubleshooter.causes import CAUSES
-from troubleshooter.model import Outcome, Question, load_builtin
+from troubleshooter.loader import load_builtin
+from troubleshooter.model import Outcome, Question
 from troubleshooter.signals import SIGNALS
 from troubleshooter.sphinxext.deeplinks import resolve_query
 

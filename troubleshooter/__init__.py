@@ -2,7 +2,9 @@
 
 The package holds the decision tree, the terminal walk-through and the
 diagnosis. It is also a Sphinx extension (``extensions = ["troubleshooter"]``);
-Sphinx is imported only when Sphinx loads it.
+Sphinx is imported only when Sphinx loads it. In a notebook it is the kernel
+companion (``%load_ext troubleshooter``, see ``troubleshooter.companion``), and
+``jupyter server extension enable troubleshooter`` adds its server side.
 """
 
 __version__ = "0.1.0"
@@ -13,3 +15,21 @@ def setup(app):
     from .sphinxext import setup as setup_sphinx
 
     return setup_sphinx(app)
+
+
+def load_ipython_extension(ipython):
+    """IPython entry point (``%load_ext troubleshooter``): the kernel companion."""
+    from .companion import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .companion import unload
+
+    unload(ipython)
+
+
+def _jupyter_server_extension_points():
+    """Jupyter server entry point: record how kernels end (``troubleshooter.companion.server``)."""
+    return [{"module": "troubleshooter.companion.server"}]

@@ -14,6 +14,7 @@ COMMANDS = {
     "walk": "troubleshooter.walk",
     "diagnose": "troubleshooter.diagnose",
     "run": "troubleshooter.runner",
+    "kernel": "troubleshooter.companion.install",
 }
 
 

@@ -38,11 +38,19 @@ import os
 import re
 import sys
 import time
-from typing import Any, Union
+from typing import Any
 
-Root = Union[str, "os.PathLike[str]"]
+from .cgroup import (
+    MAX_FILE,
+    UNLIMITED,
+    Root,
+    host_path,
+    read_meminfo,
+    read_memory_cgroup,
+    read_text,
+    to_int,
+)
 
-UNLIMITED = "unlimited"
 PACKAGES = (
     "numpy",
     "pandas",
@@ -55,12 +63,10 @@ PACKAGES = (
     "jupyter_client",
     "pyzmq",
 )
-MAX_FILE = 1 << 20  # bytes read from one file at most
 MAX_PROCESSES = 2000  # /proc entries scanned at most
 TOP_PROCESSES = 5
 MAX_LOG_RECORDS = 50_000
 LOG_SECONDS = 0.05  # time allowed for reading the kernel log
-_HUGE = 1 << 60  # cgroup v1 writes "no limit" as a number close to 2**63
 
 _KERNEL_MARKERS = ("ipykernel_launcher", "ipykernel", "IRkernel", "IJulia")
 _CONNECTION_FILE = re.compile(r"kernel-[\w.-]+\.json")
@@ -73,240 +79,6 @@ _OOM_KILLED = re.compile(
 _OOM_KILL_INFO = re.compile(r"oom-kill:(\S+)")
 _SEGFAULT = re.compile(r"(\S+?)\[(\d+)\]: segfault at ([0-9a-f]+) ip [0-9a-f]+ sp ([0-9a-f]+)")
 _TRAP = re.compile(r"traps: (\S+?)\[(\d+)\] trap invalid opcode")
-_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
-
-
-# --- reading files -------------------------------------------------------------------
-
-
-def host_path(root: Root, path: str) -> str:
-    """``path`` (absolute, as on the machine) under ``root``."""
-    return os.path.join(os.fspath(root), path.lstrip("/"))
-
-
-def read_text(root: Root, path: str, limit: int = MAX_FILE) -> str | None:
-    """The text of a file under ``root``, or ``None`` if it cannot be read."""
-    try:
-        with open(host_path(root, path), "rb") as file:
-            return file.read(limit).decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return None
-
-
-def to_int(text: Any) -> int | None:
-    """A non-negative integer, or ``None`` for anything else."""
-    try:
-        value = int(str(text).strip())
-    except (TypeError, ValueError):
-        return None
-    return value if value >= 0 else None
-
-
-def parse_key_values(text: str | None) -> dict[str, int]:
-    """Lines of ``key value`` (``memory.events``, ``memory.stat``, ``memory.oom_control``)."""
-    values: dict[str, int] = {}
-    for line in (text or "").splitlines():
-        parts = line.split()
-        if len(parts) == 2 and (number := to_int(parts[1])) is not None:
-            values[parts[0]] = number
-    return values
-
-
-def parse_limit(text: str | None) -> int | str | None:
-    """A cgroup limit file: bytes, ``"unlimited"`` (``max``, or v1's huge number) or ``None``."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text == "max":
-        return UNLIMITED
-    value = to_int(text)
-    if value is None:
-        return None
-    return UNLIMITED if value >= _HUGE else value
-
-
-# --- machine memory --------------------------------------------------------------------
-
-
-def parse_meminfo(text: str | None) -> dict[str, int | None]:
-    """``/proc/meminfo``: total and available memory in bytes."""
-    fields: dict[str, int] = {}
-    for line in (text or "").splitlines():
-        name, _, rest = line.partition(":")
-        parts = rest.split()
-        if parts and (number := to_int(parts[0])) is not None:
-            fields[name.strip()] = number * 1024 if parts[1:] == ["kB"] else number
-    available = fields.get("MemAvailable")
-    if available is None and "MemFree" in fields:
-        available = fields["MemFree"] + fields.get("Buffers", 0) + fields.get("Cached", 0)
-    return {"total": fields.get("MemTotal"), "available": available}
-
-
-def read_meminfo(root: Root = "/") -> dict[str, int | None]:
-    return parse_meminfo(read_text(root, "/proc/meminfo"))
-
-
-# --- the memory cgroup -----------------------------------------------------------------
-
-
-def parse_proc_cgroup(text: str | None) -> dict[str, str]:
-    """``/proc/PID/cgroup``: controller -> path; the v2 (unified) path is under ``""``."""
-    paths: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        parts = line.split(":", 2)
-        if len(parts) != 3 or not parts[2].startswith("/"):
-            continue
-        for controller in parts[1].split(",") if parts[1] else [""]:
-            paths.setdefault(controller, parts[2])
-    return paths
-
-
-def parse_mountinfo(text: str | None) -> list[dict[str, str]]:
-    """The cgroup mounts in ``/proc/PID/mountinfo``.
-
-    Each is ``{"root", "mountpoint", "fstype", "options"}``.
-    """
-    mounts = []
-    for line in (text or "").splitlines():
-        left, sep, right = line.partition(" - ")
-        fields, tail = left.split(), right.split()
-        if not sep or len(fields) < 5 or len(tail) < 3 or not tail[0].startswith("cgroup"):
-            continue
-        mounts.append(
-            {
-                "root": _unescape(fields[3]),
-                "mountpoint": _unescape(fields[4]),
-                "fstype": tail[0],
-                "options": tail[2],
-            }
-        )
-    return mounts
-
-
-def find_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any] | None:
-    """The memory cgroup of a process: ``{"version", "path", "dir"}``, or ``None``.
-
-    ``path`` is the cgroup as ``/proc/PID/cgroup`` names it, ``dir`` the directory
-    holding its files (under ``root``). cgroup v1's memory controller is preferred
-    when the machine mounts both, because v2 then lacks the memory files.
-    """
-    paths = parse_proc_cgroup(read_text(root, f"/proc/{pid}/cgroup"))
-    mounts = parse_mountinfo(read_text(root, f"/proc/{pid}/mountinfo"))
-    if "memory" in paths:
-        for mount in mounts:
-            if mount["fstype"] == "cgroup" and "memory" in mount["options"].split(","):
-                folder = _cgroup_dir(root, mount, paths["memory"], "memory.limit_in_bytes")
-                if folder:
-                    return {"version": 1, "path": paths["memory"], "dir": folder}
-    if "" in paths:
-        for mount in mounts:
-            if mount["fstype"] == "cgroup2":
-                folder = _cgroup_dir(root, mount, paths[""], "memory.current")
-                if folder:
-                    return {"version": 2, "path": paths[""], "dir": folder}
-    return None
-
-
-def _cgroup_dir(root: Root, mount: dict[str, str], path: str, probe: str) -> str | None:
-    """The directory of ``path`` under ``mount`` that holds ``probe``, if any."""
-    mount_root = mount["root"].rstrip("/")
-    relative = path[len(mount_root) :] if path.startswith(mount_root + "/") else path
-    if path == mount["root"]:
-        relative = "/"
-    candidates = [mount["mountpoint"].rstrip("/") + relative, mount["mountpoint"]]
-    for candidate in candidates:
-        folder = host_path(root, candidate)
-        if os.path.exists(os.path.join(folder, probe)):
-            return folder
-    return None
-
-
-def read_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any]:
-    """Limit, usage, peak and OOM counters of the memory cgroup of ``pid``."""
-    found = find_memory_cgroup(root, pid)
-    facts: dict[str, Any] = {
-        "version": None,
-        "path": None,
-        "dir": None,
-        "limit": None,
-        "usage": None,
-        "peak": None,
-        "oom_kills": None,
-        "ooms": None,
-        "failcnt": None,
-    }
-    if found is None:
-        return facts
-    facts.update(found)
-    folder = found["dir"]
-    if found["version"] == 1:
-        facts.update(parse_cgroup_v1(lambda name: _read_in(folder, name)))
-    else:
-        facts.update(parse_cgroup_v2(lambda name: _read_in(folder, name)))
-        facts["limit"] = _v2_effective_limit(folder, facts["limit"], root)
-    return facts
-
-
-def parse_cgroup_v1(read: Any) -> dict[str, Any]:
-    """cgroup v1 memory files, through ``read(name) -> text or None``."""
-    limit = parse_limit(read("memory.limit_in_bytes"))
-    stat = parse_key_values(read("memory.stat"))
-    if "hierarchical_memory_limit" in stat:  # a parent's limit may be lower
-        inherited = parse_limit(str(stat["hierarchical_memory_limit"]))
-        if isinstance(inherited, int) and (
-            limit == UNLIMITED or limit is None or inherited < limit
-        ):
-            limit = inherited
-    oom_control = parse_key_values(read("memory.oom_control"))
-    return {
-        "limit": limit,
-        "usage": to_int(read("memory.usage_in_bytes")),
-        "peak": to_int(read("memory.max_usage_in_bytes")),
-        "oom_kills": oom_control.get("oom_kill"),
-        "ooms": oom_control.get("under_oom"),
-        "failcnt": to_int(read("memory.failcnt")),
-    }
-
-
-def parse_cgroup_v2(read: Any) -> dict[str, Any]:
-    """cgroup v2 memory files, through ``read(name) -> text or None``."""
-    events = parse_key_values(read("memory.events"))
-    return {
-        "limit": parse_limit(read("memory.max")),
-        "usage": to_int(read("memory.current")),
-        "peak": to_int(read("memory.peak")),
-        "oom_kills": events.get("oom_kill"),
-        "ooms": events.get("oom"),
-        "failcnt": events.get("max"),
-    }
-
-
-def _v2_effective_limit(folder: str, limit: Any, root: Root) -> Any:
-    """The lowest ``memory.max`` from the cgroup up to the top of the mount."""
-    top = os.path.realpath(os.fspath(root))
-    current = os.path.dirname(folder)
-    for _ in range(32):
-        if not os.path.realpath(current).startswith(top) or not os.path.exists(
-            os.path.join(current, "memory.max")
-        ):
-            break
-        parent = parse_limit(_read_in(current, "memory.max"))
-        if isinstance(parent, int) and (not isinstance(limit, int) or parent < limit):
-            limit = parent
-        current = os.path.dirname(current)
-    return limit
-
-
-def _read_in(folder: str, name: str) -> str | None:
-    try:
-        with open(os.path.join(folder, name), "rb") as file:
-            return file.read(MAX_FILE).decode("utf-8", "replace")
-    except (OSError, ValueError):
-        return None
-
-
-def _unescape(text: str) -> str:
-    return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), text)
 
 
 # --- processes -------------------------------------------------------------------------

@@ -34,8 +34,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from .diagnose import Verdict, diagnose, render, size_text, write_out
-from .evidence import collect, read_memory_cgroup
+from .cgroup import read_memory_cgroup
+from .diagnose import Verdict, diagnose, write_out
+from .evidence import collect
+from .report import render, size_text
 from .signals import parse_exit_code
 
 HELP = "run a script, a notebook or a command outside Jupyter and report how it ended"

@@ -3,12 +3,20 @@
 The same rules serve the wizard's deep links (``?signal=``, ``?exit_code=``,
 ``?message=``) and ``diagnose --signal/--exit-code/--message``. Anything that
 does not parse gives ``None``: an unknown value is never an error.
+
+The deep-link rule, which answer of a question fits a death, lives here too
+(``answer_tier``, ``best_answer``), on plain data, so the tree model, the
+diagnosis and the single file share one copy.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Iterable, Sequence
 
 # Linux numbering. Only signals that end kernels in practice get a name here;
 # other numbers still parse, as "signal N".
@@ -34,6 +42,7 @@ SIGNALS: dict[str, int] = {
 SIGNAL_NAMES = {number: name for name, number in SIGNALS.items()}
 ALIASES = {"SIGIOT": "SIGABRT", "SIGCLD": "SIGCHLD"}
 MAX_SIGNAL = 64
+ANY_SIGNAL = "*"  # in an answer's ``signals``: fits any signal
 MAX_TEXT = 2000  # longer input is cut before any pattern runs over it
 
 _SIGNAL_IN_MESSAGE = re.compile(r"\bsignal[:\s]+(SIG[A-Z0-9]{2,10}|[0-9]{1,3})\b", re.IGNORECASE)
@@ -102,6 +111,59 @@ def parse_message(text: str | None) -> Death:
     if match := _BARE_SIGNAL.search(text.upper()):
         return Death(signal=parse_signal(match.group(1)))
     return Death()
+
+
+def death_from(
+    signal: str | int | None = None,
+    exit_code: str | int | None = None,
+    message: str | None = None,
+) -> Death:
+    """The death the first of these says something about: the exit code, the signal, the banner.
+
+    An exit code or a signal that does not parse is passed over, so a bad
+    ``--exit-code`` still lets ``--signal`` or ``--message`` speak.
+    """
+    if exit_code is not None:
+        found = parse_exit_code(exit_code)
+        if found.signal or found.exit_code is not None:
+            return found
+    if signal is not None and (name := parse_signal(signal)):
+        return Death(signal=name)
+    return parse_message(message) if message else Death()
+
+
+def answer_tier(
+    signals: Sequence[str], exit_codes: Iterable[Sequence[int]], death: Death
+) -> int | None:
+    """How well an answer with these deep-link hints fits ``death``: 1, 2, 3, or ``None``.
+
+    1: the death's exit code lies in one of the ``(low, high)`` ranges of
+    ``exit_codes``; 2: ``signals`` names the death's signal; 3: the death has a
+    signal and ``signals`` holds ``ANY_SIGNAL``. (The full rule, with how a walk
+    follows it: DEEP LINKS in ``troubleshooter.model``.)
+    """
+    code = death.exit_code
+    if code is not None and any(low <= code <= high for low, high in exit_codes):
+        return 1
+    if death.signal is not None and death.signal in signals:
+        return 2
+    if death.signal is not None and ANY_SIGNAL in signals:
+        return 3
+    return None
+
+
+def best_answer(
+    hints: Iterable[tuple[Sequence[str], Iterable[Sequence[int]]]], death: Death
+) -> int | None:
+    """The index of the answer that fits ``death`` best, given each answer's
+    ``(signals, exit_codes)`` in file order: the lowest tier, the first within
+    it; ``None`` if none fits."""
+    best: tuple[int, int] | None = None
+    for index, (signals, exit_codes) in enumerate(hints):
+        tier = answer_tier(signals, exit_codes, death)
+        if tier is not None and (best is None or tier < best[0]):
+            best = (tier, index)
+    return best[1] if best else None
 
 
 def _name(number: int) -> str | None:

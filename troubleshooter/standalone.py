@@ -1,10 +1,10 @@
 """Build ``troubleshooter-diagnose.py``: the diagnosis as one file that needs only Python.
 
 The file is made from the package's own modules, so there is nothing to keep in
-step by hand: ``signals.py``, ``causes.py``, ``evidence.py`` and ``diagnose.py``
-are joined in that order, their imports of one another removed (the names then
-live in one namespace), and the decision tree written in as data, because the
-single file cannot read the tree's TOML. Module docstrings become comments.
+step by hand: the modules of ``MODULES`` are joined in that order, their
+imports of one another removed (the names then live in one namespace), and the
+decision tree written in as data, because the single file cannot read the
+tree's TOML. Module docstrings become comments.
 ``build`` refuses modules that define the same top-level name twice, so joining
 them can never change what a name means.
 
@@ -26,7 +26,7 @@ from . import __version__
 from .causes import SITE_URL
 
 PACKAGE = Path(__file__).parent
-MODULES = ("signals", "causes", "evidence", "diagnose")
+MODULES = ("signals", "causes", "cgroup", "evidence", "report", "readers", "state", "diagnose")
 FILENAME = "troubleshooter-diagnose.py"
 OLDEST_PYTHON = (3, 8)
 

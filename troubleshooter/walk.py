@@ -21,19 +21,9 @@ from pathlib import Path
 from typing import TextIO
 
 from .causes import CAUSES, SITE_URL, label_url, step_url
-from .model import (
-    Answer,
-    AnswerError,
-    Node,
-    Outcome,
-    Question,
-    Tree,
-    TreeError,
-    builtin_ids,
-    load_builtin,
-    load_tree,
-)
-from .signals import Death, parse_exit_code, parse_message, parse_signal
+from .loader import builtin_ids, load_builtin, load_tree
+from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
+from .signals import death_from
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
 
@@ -209,7 +199,7 @@ def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
     option, value = next(((k, v) for k, v in given.items() if v is not None), (None, None))
     if option is None:
         return []
-    death = _death(option, value)
+    death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
     answers = tree.deep_link(death)
     if not answers:
         print(
@@ -218,14 +208,6 @@ def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
             file=sys.stderr,
         )
     return answers
-
-
-def _death(option: str, value: str) -> Death:
-    if option == "--signal":
-        return Death(signal=parse_signal(value))
-    if option == "--exit-code":
-        return parse_exit_code(value)
-    return parse_message(value)
 
 
 def _stop(tree: Tree, taken: Taken, question: Question, as_json: bool) -> int:

@@ -1,7 +1,8 @@
 """Read the evidence and name the cause"""
 
+from troubleshooter.cgroup import parse_cgroup_v2
 from troubleshooter.diagnose import diagnose
-from troubleshooter.evidence import parse_cgroup_v2, parse_kernel_log
+from troubleshooter.evidence import parse_kernel_log
 
 # The memory files of a cgroup (v2) after one of its processes was killed.
 cgroup_files = {

@@ -1,18 +1,20 @@
-"""The Sphinx side of the package: one module per concern, each with its own setup."""
+"""The Sphinx side of the package: the troubleshooter's directives, one module per
+concern, each with its own setup; ``shared`` and ``config`` hold what they share.
+
+It adds only its own components' markup and assets: a site's theme is left as it is.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from .a11y import setup_a11y
-from .assets import setup_assets
-from .copy import setup_copy
+from .config import setup_config
 from .deeplinks import setup_deeplinks
 from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
-from .platform import setup_platform
+from .lite.embed import setup_embed
 from .wizard import setup_wizard
 
 if TYPE_CHECKING:
@@ -20,13 +22,11 @@ if TYPE_CHECKING:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    setup_platform(app)
-    setup_assets(app)
-    setup_copy(app)
-    setup_a11y(app)
+    setup_config(app)
     setup_wizard(app)
     setup_flowchart(app)
     setup_deeplinks(app)
+    setup_embed(app)
     setup_demos(app)
     setup_download(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

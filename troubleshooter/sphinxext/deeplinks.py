@@ -15,7 +15,7 @@ from docutils import nodes
 
 from ..model import AnswerError, Question, Tree
 from ..signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
-from .wizard import TreeDirective
+from .shared import TreeDirective
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

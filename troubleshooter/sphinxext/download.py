@@ -24,7 +24,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..causes import SITE_URL
 from ..standalone import FILENAME, build
-from .platform import resolve_platform
+from .config import platform_names
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -82,10 +82,11 @@ class DiagnoseDownload(SphinxDirective):
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
     if exception or app.builder.format != "html":
         return
-    from ..model import TreeError, load_builtin
+    from ..loader import load_builtin
+    from ..model import TreeError
 
     try:
-        tree = load_builtin("kernel-terminated", resolve_platform(app.config)).to_json_dict()
+        tree = load_builtin("kernel-terminated", platform_names(app.config)).to_json_dict()
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 
 from ..model import Outcome, Question, Tree
-from .wizard import TreeDirective
+from .shared import TreeDirective, add_static_dir
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -242,7 +242,17 @@ def drop_flowcharts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             node.parent.remove(node)
 
 
+def _add_css(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """The chart's colours (in the wizard's stylesheet), only on pages with a flowchart."""
+    if doctree is not None and doctree.next_node(flowchart) is not None:
+        app.add_css_file("wizard.css")
+
+
 def setup_flowchart(app: Sphinx) -> None:
     app.add_node(flowchart, html=(visit_flowchart_html, None))
     app.add_directive("troubleshooter-flowchart", FlowchartDirective)
     app.connect("doctree-resolved", drop_flowcharts)
+    app.connect("builder-inited", add_static_dir)
+    app.connect("html-page-context", _add_css, priority=400)

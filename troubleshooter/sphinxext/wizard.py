@@ -27,25 +27,29 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
-from .. import model
 from ..causes import CAUSES, GUIDE_PAGE
 from ..model import Outcome, Question, Tree
-from .platform import resolve_platform
 from .records import keep_page_records, page_records
+from .shared import (
+    TreeDirective,
+    add_static_dir,
+    anchor,
+    guide_href,
+    guide_link,
+    inline_nodes,
+    paragraph,
+)
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
-    from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
     from sphinx.writers.html5 import HTML5Translator
 
 logger = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 DEEP_LINK_FORMAT = 1
 """Version of the URL parameters and of ``causes.json``; raised on any incompatible change."""
 CAUSES_MAP = "troubleshooter/causes.json"
@@ -54,37 +58,6 @@ DATA_DIR = "troubleshooter/data"
 
 class wizard(nodes.General, nodes.Element):
     """A decision tree to show as a wizard; ``node["tree"]`` holds the :class:`Tree`."""
-
-
-def load_tree_argument(argument: str, env: BuildEnvironment) -> Tree:
-    """A built-in tree id, or a path to a ``.toml`` file relative to the source directory.
-
-    Platform names in the tree's prose come from ``troubleshooter_platform``.
-    """
-    platform = resolve_platform(env.config)
-    if argument.endswith(".toml") or "/" in argument:
-        return model.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform)
-    return model.load_builtin(argument, platform)
-
-
-def anchor(node_id: str) -> str:
-    return f"ts-{node_id}"
-
-
-class TreeDirective(SphinxDirective):
-    """A directive whose one argument names a tree: a built-in id or a ``.toml`` path."""
-
-    required_arguments = 1
-    has_content = False
-
-    def load_tree(self) -> Tree:
-        """The named tree; a broken tree file is an error naming the file and its ids."""
-        try:
-            tree = load_tree_argument(self.arguments[0], self.env)
-        except model.TreeError as error:
-            raise self.error(f"{self.name}: {error}") from None
-        self.env.note_dependency(str(tree.source))
-        return tree
 
 
 class WizardDirective(TreeDirective):
@@ -116,31 +89,6 @@ class WizardUse:
 
 def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
     return page_records(env, "troubleshooter_wizards")
-
-
-@dataclass(frozen=True)
-class GuideLink:
-    docname: str
-    anchor: str
-    title: str
-
-
-def guide_link(env: BuildEnvironment, label: str) -> GuideLink | None:
-    """Where a Sphinx label points, or ``None`` when no page defines it."""
-    std = env.domains.standard_domain
-    if label in std.labels:
-        docname, labelid, title = std.labels[label]
-        return GuideLink(docname, labelid, title)
-    if label in std.anonlabels:
-        docname, labelid = std.anonlabels[label]
-        return GuideLink(docname, labelid, label)
-    return None
-
-
-def guide_href(builder: Builder, fromdocname: str, link: GuideLink) -> str:
-    if link.docname == fromdocname:
-        return f"#{link.anchor}"
-    return f"{builder.get_relative_uri(fromdocname, link.docname)}#{link.anchor}"
 
 
 def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
@@ -274,21 +222,6 @@ def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
 # --- Other builders ----------------------------------------------------------------------
 
 
-def _inline_nodes(text: str) -> list[nodes.Node]:
-    return [
-        nodes.literal(part, part) if index % 2 else nodes.Text(part)
-        for index, part in enumerate(text.split("`"))
-        if part
-    ]
-
-
-def _paragraph(*children: nodes.Node | str) -> nodes.paragraph:
-    paragraph = nodes.paragraph()
-    for child in children:
-        paragraph += _inline_nodes(child) if isinstance(child, str) else child
-    return paragraph
-
-
 def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.Node]:
     """The tree as plain text: numbered questions and outcomes, answers saying where to go."""
     ordered = list(tree.nodes.values())
@@ -299,11 +232,11 @@ def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.N
     out: list[nodes.Node] = []
     for node in ordered:
         title = node.text if isinstance(node, Question) else node.title
-        rubric = nodes.rubric("", "", *_inline_nodes(f"{names[node.id].capitalize()}: {title}"))
+        rubric = nodes.rubric("", "", *inline_nodes(f"{names[node.id].capitalize()}: {title}"))
         rubric["ids"].append(anchor(node.id))
         out.append(rubric)
         if isinstance(node, Question):
-            out.append(_paragraph(node.check))
+            out.append(paragraph(node.check))
             if node.command:
                 out.append(nodes.literal_block(node.command, node.command))
             answers = nodes.bullet_list()
@@ -312,7 +245,7 @@ def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.N
                 target_title = target.text if isinstance(target, Question) else target.title
                 answers += nodes.list_item(
                     "",
-                    _paragraph(
+                    paragraph(
                         answer.label,
                         f" → go to {names[answer.target]} ({target_title})",
                     ),
@@ -320,15 +253,15 @@ def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.N
             out.append(answers)
             continue
         cause = CAUSES.get(node.cause)
-        out.append(_paragraph(f"Cause: {cause.title if cause else node.cause}. ", node.text))
-        out.append(_paragraph(nodes.strong("", "How to fix it:")))
+        out.append(paragraph(f"Cause: {cause.title if cause else node.cause}. ", node.text))
+        out.append(paragraph(nodes.strong("", "How to fix it:")))
         steps = nodes.enumerated_list(enumtype="arabic", prefix="", suffix=".")
         for step in node.steps:
-            steps += nodes.list_item("", _paragraph(step))
+            steps += nodes.list_item("", paragraph(step))
         out.append(steps)
-        out.append(_paragraph(nodes.strong("", "How to tell it worked:"), " ", node.confirm))
+        out.append(paragraph(nodes.strong("", "How to tell it worked:"), " ", node.confirm))
         if node.id in refs:
-            out.append(_paragraph("Read more: ", refs[node.id]))
+            out.append(paragraph("Read more: ", refs[node.id]))
     return out
 
 
@@ -360,7 +293,7 @@ def resolve_wizards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 nodes.Text(elsewhere.title),
             )
             text = "Every question and outcome of the troubleshooter is written out in "
-            node.replace_self(_paragraph(text, ref, "."))
+            node.replace_self(paragraph(text, ref, "."))
             continue
         refs = {
             node_id: make_refnode(
@@ -400,23 +333,12 @@ def check_guide_labels(app: Sphinx, env: BuildEnvironment) -> None:
                     )
 
 
-def _add_static_path(app: Sphinx) -> None:
-    if app.builder.format == "html" and str(STATIC_DIR) not in app.config.html_static_path:
-        app.config.html_static_path.append(str(STATIC_DIR))
-
-
 def _add_assets(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """The wizard's CSS and script, only on the pages that show a wizard or a flowchart."""
-    if doctree is None:
-        return
-    from .flowchart import flowchart
-
-    has_wizard = doctree.next_node(wizard) is not None
-    if has_wizard or doctree.next_node(flowchart) is not None:
+    """The wizard's CSS and script, only on the pages that show a wizard."""
+    if doctree is not None and doctree.next_node(wizard) is not None:
         app.add_css_file("wizard.css")
-    if has_wizard:
         app.add_js_file("wizard.js", loading_method="defer")
 
 
@@ -476,7 +398,7 @@ def setup_wizard(app: Sphinx) -> None:
     app.connect("doctree-resolved", resolve_wizards)
     app.connect("env-check-consistency", check_guide_labels)
     keep_page_records(app, "troubleshooter_wizards")
-    app.connect("builder-inited", _add_static_path)
-    # Before handlers that copy the page's script list (see assets.py), so ours is in it.
+    app.connect("builder-inited", add_static_dir)
+    # Early, before other handlers read or filter the page's script list.
     app.connect("html-page-context", _add_assets, priority=400)
     app.connect("build-finished", _write_causes_map)

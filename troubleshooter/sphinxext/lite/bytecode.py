@@ -3,7 +3,7 @@
 Pyodide's standard library and the kernel's wheels ship Python source, so every
 start of the demo kernel compiles some 600 modules in WebAssembly: about three
 seconds on a slow machine. This script runs in Pyodide under Node.js at build time
-(``lite_compile.mjs`` loads it), starts the kernel's Python side the way the browser
+(``bytecode.mjs`` loads it), starts the kernel's Python side the way the browser
 worker does, notes every module file that was imported, and rewrites the archives
 so those modules are bytecode (``.pyc``, compiled by the same interpreter, so the
 magic number matches) while every other module stays source. Archives keep their
@@ -122,6 +122,6 @@ def start_kernel() -> None:
 
 
 if __name__ == "__main__":
-    # Run by lite_compile.mjs, which sets DIST, OUT and WHEELS in this module's globals.
+    # Run by bytecode.mjs, which sets DIST, OUT and WHEELS in this module's globals.
     start_kernel()
     print(compile_all(Path(DIST), Path(OUT), WHEELS))  # type: ignore[name-defined]  # noqa: F821

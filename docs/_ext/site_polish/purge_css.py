@@ -117,7 +117,7 @@ def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
             stylesheet.write_text(purge_css(stylesheet.read_text("utf-8"), used), "utf-8")
 
 
-def setup_assets(app: Sphinx) -> None:
+def setup_purge_css(app: Sphinx) -> None:
     app.connect("html-page-context", _drop_unused_tab_script)
     # After the theme's handler (priority 500), which rewrites pygments.css.
     app.connect("build-finished", _purge_stylesheets, priority=900)

@@ -7,20 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from troubleshooter.sphinxext.shared import add_static_dir
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-STATIC = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _add_assets(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    if str(STATIC) not in app.config.html_static_path:
-        app.config.html_static_path.append(str(STATIC))
+    add_static_dir(app, STATIC_DIR)
     app.add_css_file("site.css")
     app.add_js_file("copy.js", loading_method="defer")
 
 
-def setup_copy(app: Sphinx) -> None:
+def setup_copybutton(app: Sphinx) -> None:
     app.connect("builder-inited", _add_assets)

@@ -1,0 +1,28 @@
+"""This site's own polish, kept out of the reusable ``troubleshooter`` extension.
+
+A host that uses the troubleshooter on its own site gets none of this: its theme's
+CSS and markup stay as the theme writes them.
+
+- ``purge_css``: drops the theme's, Pygments' and sphinx-design's CSS rules that no
+  page of this site uses, and sphinx-design's tab script on pages without tabs;
+- ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
+- ``copybutton``: copy buttons on code blocks, and ``static/site.css``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .a11y import setup_a11y
+from .copybutton import setup_copybutton
+from .purge_css import setup_purge_css
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    setup_purge_css(app)
+    setup_copybutton(app)
+    setup_a11y(app)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,3 @@
+extensions = ["troubleshooter"]
+html_theme = "furo"
+exclude_patterns = ["_build"]

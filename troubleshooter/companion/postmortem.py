@@ -1,0 +1,310 @@
+"""The post-mortem: what the record of a kernel that died says, shown once in the next session.
+
+``find_previous(folder, kernel_id, notebook)`` picks the newest record left open
+by a process that is gone, for this kernel id or this notebook, and marks it
+shown. ``explain(found)`` reads this machine's evidence now, hands it with the
+record's counters, exit status and crash file to
+:func:`troubleshooter.diagnose.diagnose` (the one diagnosis), and returns a
+:class:`PostMortem`: plain text and an HTML form in which every string that came
+from the user (code, paths, tracebacks) is escaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import record as records
+
+_FATAL = re.compile(r"Fatal Python error: (.+)")
+_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+) in (\S+)', re.MULTILINE)
+_SIGNAL_WORDS = {
+    "Segmentation fault": "SIGSEGV",
+    "Aborted": "SIGABRT",
+    "Bus error": "SIGBUS",
+    "Floating-point exception": "SIGFPE",
+    "Floating point exception": "SIGFPE",
+    "Illegal instruction": "SIGILL",
+}
+MAX_EVIDENCE = 6
+
+
+@dataclass
+class Found:
+    """A dead kernel's record (or the honest line saying it could not be read)."""
+
+    path: str
+    record: dict[str, Any] | None = None
+    problem: str | None = None
+    crash: str = ""
+
+
+def find_previous(folder: str, kernel_id: str | None, notebook: str | None) -> Found | None:
+    """The newest open record of a dead process of this kernel or notebook, marked shown."""
+    me = os.getpid()
+    for path, key, pid, _modified in records.listing(folder):
+        if pid == me or records.process_alive(pid):
+            continue
+        own_key = kernel_id is not None and key == kernel_id
+        if not own_key and not notebook:
+            continue
+        record, problem = records.read(path)
+        if record is None:
+            if own_key:  # ours by its name, but unreadable: say so once
+                _forget(path)
+                return Found(path, problem=problem)
+            continue
+        same = (kernel_id and record.get("kernel_id") == kernel_id) or (
+            notebook and record.get("notebook") == notebook
+        )
+        if not same or record.get("closed") or record.get("shown"):
+            continue
+        record["shown"] = round(time.time(), 3)
+        records.write(path, record)
+        exit_info, _ = records.read(records.exit_path(path))
+        if exit_info is not None:
+            record["exit"] = exit_info
+        return Found(path, record, crash=records.read_text(records.crash_path(path)))
+    return None
+
+
+def _forget(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+@dataclass
+class PostMortem:
+    text: str
+    html: str
+    verdict: Any = None
+    confidence: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    oom_kills: int | None = None  # counted in the kernel's memory cgroup while it ran
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.text, "text/html": self.html}
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def crash_signal(crash: str) -> str | None:
+    """The signal in faulthandler's first line (``Fatal Python error: Segmentation fault``)."""
+    match = _FATAL.search(crash)
+    if not match:
+        return None
+    return next((sig for words, sig in _SIGNAL_WORDS.items() if words in match.group(1)), None)
+
+
+def confidence_of(verdict: Any, oom_kills_rose: int | None = None) -> str:
+    """The verdict's own confidence where it carries one.
+
+    Otherwise (verdicts without ``confidence``): ``confirmed`` for out of memory
+    when the cgroup's OOM-kill counter rose while the kernel lived, or when every
+    outcome below the first assumed answer has
+    the verdict's cause (the assumption only picks among that cause's outcomes),
+    ``likely`` when it does not, ``guess`` when no outcome was reached.
+    """
+    confidence = getattr(verdict, "confidence", None)
+    if isinstance(confidence, str) and confidence:
+        return confidence
+    if not getattr(verdict, "outcome", None) or verdict.cause == "unknown":
+        return "guess"
+    if not verdict.check_next:
+        return "confirmed"
+    if verdict.cause == "out-of-memory" and (oom_kills_rose or 0) > 0:
+        return "confirmed"
+    from ..diagnose import _outcomes_below, load_tree_data
+
+    tree = load_tree_data() or {"nodes": {}}
+    causes = {tree["nodes"][o].get("cause") for o in _outcomes_below(tree, verdict.check_next)}
+    return "confirmed" if causes == {verdict.cause} else "likely"
+
+
+def _logged_signal(facts: dict[str, Any], pid: Any) -> str | None:
+    """The signal the kernel log shows ending process ``pid``: an OOM kill or a segfault."""
+    log = facts.get("kernel_log") if isinstance(facts.get("kernel_log"), dict) else {}
+    for kind, signal in (("oom_kills", "SIGKILL"), ("segfaults", "SIGSEGV")):
+        if any(isinstance(e, dict) and e.get("pid") == pid for e in log.get(kind) or []):
+            return signal
+    return None
+
+
+def _oom_kills_now(record: dict[str, Any], facts: dict[str, Any]) -> int | None:
+    """The OOM-kill count of the old kernel's memory cgroup, read now."""
+    old = record.get("cgroup") or {}
+    now = facts.get("cgroup") or {}
+    if old.get("path") and old.get("path") == now.get("path"):
+        return now.get("oom_kills")
+    folder = old.get("dir")
+    if not folder or old.get("version") not in (1, 2):
+        return None
+    from ..cgroup import parse_cgroup_v1, parse_cgroup_v2, read_text
+
+    parse = parse_cgroup_v1 if old["version"] == 1 else parse_cgroup_v2
+    return parse(lambda name: read_text(folder, name)).get("oom_kills")
+
+
+def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
+    """What killed the kernel of ``found``, through the troubleshooter's diagnosis."""
+    if found.record is None:
+        line = (
+            f"troubleshooter: the record the last kernel left ({found.path}) {found.problem}, "
+            "so there is nothing to explain about how it ended."
+        )
+        return PostMortem(line, f"<p>{html.escape(line)}</p>")
+    from ..diagnose import diagnose
+    from ..evidence import collect
+
+    record, crash = found.record, found.crash
+    facts = collect() if facts is None else facts
+    at_start = (record.get("cgroup") or {}).get("oom_kills")
+    now = _oom_kills_now(record, facts)
+    rose = now - at_start if isinstance(now, int) and isinstance(at_start, int) else None
+    exit_info = record.get("exit") if isinstance(record.get("exit"), dict) else {}
+    returncode = exit_info.get("returncode")
+    signal = None
+    if returncode is None:
+        signal = _logged_signal(facts, record.get("pid")) or crash_signal(crash)
+    started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
+    cell = record.get("cell") if isinstance(record.get("cell"), dict) else None
+    code = "\n".join(str(line) for line in (cell or {}).get("lines") or [])
+    run = {
+        "pid": record.get("pid"),
+        "returncode": returncode,
+        "oom_kills": rose,
+        "duration": round(time.time() - started, 1) if started else None,
+    }
+    verdict = diagnose(
+        facts, exit_code=returncode, signal=signal, text=crash or None, code=code, run=run
+    )
+    confidence = confidence_of(verdict, rose)
+    died = exit_info.get("time") or record.get("updated")
+    parts = _parts(record, cell, crash, rose, at_start, now, returncode, signal, died)
+    text, markup = _render(parts, verdict, confidence)
+    return PostMortem(text, markup, verdict, confidence, facts, rose)
+
+
+def _when(stamp: Any) -> str:
+    if not isinstance(stamp, (int, float)):
+        return "at an unknown time"
+    ago = max(0.0, time.time() - stamp)
+    clock = time.strftime("%H:%M:%S", time.localtime(stamp))
+    if ago < 90:
+        return f"at {clock} ({ago:.0f} s ago)"
+    if ago < 5400:
+        return f"at {clock} ({ago / 60:.0f} min ago)"
+    return f"at {time.strftime('%Y-%m-%d %H:%M', time.localtime(stamp))}"
+
+
+def _mib(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "unknown"
+    if value >= 1 << 30:
+        return f"{value / (1 << 30):.2f} GiB"
+    return f"{value / (1 << 20):.0f} MiB"
+
+
+def _parts(record, cell, crash, rose, at_start, now, returncode, signal, died) -> dict[str, Any]:
+    """The facts of this death, as lines of plain text (escaped later for HTML)."""
+    facts: list[str] = []
+    if cell:
+        lines = [str(line) for line in cell.get("lines") or []]
+        first = next((line for line in lines if line.strip()), "")
+        facts.append(f"Running: cell [{cell.get('count')}]: {first.strip()[:120]}")
+        peak = cell.get("peak")
+        if peak:
+            facts.append(
+                f"Memory in that cell reached {_mib(peak)} of {_mib(record.get('limit'))}."
+            )
+    else:
+        facts.append("No cell was running: the kernel died between cells.")
+    if isinstance(at_start, int) and isinstance(now, int):
+        facts.append(
+            f"OOM kills in the memory cgroup: {at_start} when the kernel started, {now} now."
+        )
+    if returncode is not None:
+        from ..signals import parse_exit_code
+
+        named = parse_exit_code(returncode).signal
+        how = f" (signal {named})" if named else ""
+        facts.append(f"Exit status {returncode}{how}, as the Jupyter server saw it.")
+    elif signal and crash_signal(crash) == signal:
+        facts.append(f"faulthandler caught signal {signal}.")
+    elif signal:
+        facts.append(f"The kernel log shows signal {signal} ending process {record.get('pid')}.")
+    frames = _frames(crash, cell)
+    return {
+        "title": f"The last kernel {_whose(record)}died {_when(died)}.",
+        "facts": facts,
+        "frames": frames,
+    }
+
+
+def _whose(record: dict[str, Any]) -> str:
+    notebook = record.get("notebook")
+    return f"of {notebook} " if isinstance(notebook, str) and notebook else ""
+
+
+def _frames(crash: str, cell: dict[str, Any] | None) -> list[str]:
+    """The Python lines faulthandler saw running in the main thread (innermost first)."""
+    block = crash
+    if "Current thread" in crash:
+        block = crash[crash.index("Current thread") :]
+        end = block.find("\n\n")
+        block = block if end == -1 else block[:end]
+    lines = [str(line) for line in (cell or {}).get("lines") or []]
+    shown = []
+    for path, number, function in _FRAME.findall(block)[:8]:
+        entry = f"{os.path.basename(path)}, line {number}, in {function}"
+        in_cell = "ipykernel_" in path or path.startswith("<ipython-input")
+        if in_cell and 0 < int(number) <= len(lines):
+            entry += f": {lines[int(number) - 1].strip()[:120]}"
+        shown.append(entry)
+    return shown
+
+
+def _render(parts: dict[str, Any], verdict: Any, confidence: str) -> tuple[str, str]:
+    summary = verdict.summary.rstrip(".")
+    evidence = list(verdict.evidence)[:MAX_EVIDENCE]
+    steps = list(verdict.steps)
+    text = [f"troubleshooter: {parts['title']}", *(f"  {line}" for line in parts["facts"])]
+    if parts["frames"]:
+        text += ["  Python was running (innermost first):"]
+        text += [f"    {frame}" for frame in parts["frames"]]
+    text += ["", f"{summary} ({confidence})."]
+    text += [f"  - {line}" for line in evidence]
+    if steps:
+        text += ["What to do:", *(f"  {n}. {step}" for n, step in enumerate(steps, 1))]
+    text += [f"Troubleshooter: {verdict.link}", f"Guide: {verdict.guide}"]
+
+    e = html.escape
+    markup = [
+        '<div class="troubleshooter-postmortem" role="note">',
+        f"<p><strong>troubleshooter:</strong> {e(parts['title'])}</p>",
+        "<ul>" + "".join(f"<li>{e(line)}</li>" for line in parts["facts"]) + "</ul>",
+    ]
+    if parts["frames"]:
+        markup.append(
+            "<p>Python was running (innermost first):</p><pre>"
+            + e("\n".join(parts["frames"]))
+            + "</pre>"
+        )
+    markup.append(f"<p><strong>{e(summary)}</strong> ({e(confidence)}).</p>")
+    markup.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in evidence) + "</ul>")
+    if steps:
+        markup.append(
+            "<p>What to do:</p><ol>" + "".join(f"<li>{e(step)}</li>" for step in steps) + "</ol>"
+        )
+    markup.append(
+        f'<p><a href="{e(verdict.link)}" target="_blank" rel="noopener">Open the troubleshooter '
+        f'at this step</a> · <a href="{e(verdict.guide)}" target="_blank" rel="noopener">'
+        "Read the guide's section</a></p></div>"
+    )
+    return "\n".join(text), "\n".join(markup)

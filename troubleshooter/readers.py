@@ -1,0 +1,450 @@
+"""The readers: each answers one question of the kernel-terminated tree from the evidence.
+
+A reader takes a ``Case`` (the facts ``troubleshooter.evidence.collect`` gathered,
+the death, the output and code given) and returns a ``Reading``: the answer id
+(``None``: it cannot tell), whether the answer was measured or only assumed,
+and the evidence lines behind it. ``READERS`` maps question ids to readers;
+``troubleshooter.diagnose.walk`` calls them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .cgroup import UNLIMITED
+from .report import ago_text, clip, duration_text, plural, share_text, size_text
+from .signals import Death
+
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Callable
+
+    # answer id (None: cannot tell), measured (not only assumed), evidence lines
+    Reading = tuple[str | None, bool, list[str]]
+
+NEAR_LIMIT = 0.95  # a peak this close to the limit counts as reaching it
+DISK_NEARLY_FULL = 0.03  # free share below which a disk counts as full
+DISK_MIN_FREE = 100 * 1024 * 1024
+THREADS_NEAR_LIMIT = 0.9
+KERNELS_SHARE = 0.25  # kernels holding this share of the limit "hold much of the memory"
+RECENT_LOG = 24 * 3600  # kernel log lines older than this are left out
+RECENT_RESTART = 15 * 60  # PID 1 younger than this: the whole unit restarted
+REPEATED_FRAMES = 20  # the same frame this many times in a row: runaway recursion
+
+CLUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "numpy": r"compiled using NumPy 1\.x|numpy\.core\.multiarray failed to import"
+        r"|undefined symbol",
+        "openmp": r"OMP: Error #15",
+        "threads": r"pthread_create failed|can't start new thread|RLIMIT_NPROC"
+        r"|Resource temporarily unavailable",
+        "stack": r"Cannot recover from stack overflow",
+        "iopub": r"IOPub data rate exceeded",
+        "no-space": r"No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]",
+        "no-module": r"No module named '?ipykernel|No such file or directory",
+        "startup": r"No module named|ModuleNotFoundError|ImportError",
+        "segfault": r"Segmentation fault|Aborted|Bus error|Fatal Python error|core dumped",
+        "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc",
+    }.items()
+}
+_FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+)(?:,)? in (\S+)', re.MULTILINE)
+_RECURSION_LIMIT = re.compile(r"setrecursionlimit\s*\(\s*([^)]*?)\s*\)")
+_SOURCE_FILE = re.compile(r'File "([^"]*?)([A-Za-z_]\w*)\.py"')
+_SHADOW_NAMES = frozenset(
+    getattr(sys, "stdlib_module_names", ())
+    or ("random", "signal", "email", "math", "string", "types", "json", "socket", "copy")
+)
+
+
+# --- the evidence, in the terms the questions ask ----------------------------------------
+
+
+@dataclass
+class Case:
+    """Everything known about one death, with helpers that phrase the evidence."""
+
+    facts: dict[str, Any]
+    death: Death
+    text: str
+    code: str
+    run: dict[str, Any] | None
+    previous: dict[str, Any] | None
+
+    def part(self, key: str) -> dict[str, Any]:
+        value = self.facts.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def clue(self, name: str) -> str | None:
+        """The first line of ``text`` that matches clue ``name``."""
+        match = CLUES[name].search(self.text)
+        if not match:
+            return None
+        start = self.text.rfind("\n", 0, match.start()) + 1
+        end = self.text.find("\n", match.end())
+        line = self.text[start : end if end != -1 else None].strip()
+        return line[:160]
+
+    def limit(self) -> int | None:
+        """The memory limit in bytes: the cgroup's, else the machine's memory."""
+        limit = self.part("cgroup").get("limit")
+        if isinstance(limit, int) and limit > 0:
+            total = self.part("machine").get("total")
+            return min(limit, total) if isinstance(total, int) and total > 0 else limit
+        total = self.part("machine").get("total")
+        return total if isinstance(total, int) and total > 0 else None
+
+    def log(self, kind: str) -> list[dict[str, Any]]:
+        """Recent kernel-log entries of ``kind`` (``oom_kills``, ``segfaults``, ``traps``)."""
+        entries = self.part("kernel_log").get(kind) or []
+        return [
+            entry
+            for entry in entries
+            if isinstance(entry, dict) and (entry.get("ago") is None or entry["ago"] < RECENT_LOG)
+        ]
+
+    def own_oom_kills(self) -> list[dict[str, Any]]:
+        """Recent OOM kills in the kernel log that hit this cgroup (or any, if unknown).
+
+        For a run, only those that happened while it ran.
+        """
+        path = self.part("cgroup").get("path")
+        kills = self.log("oom_kills")
+        duration = (self.run or {}).get("duration")
+        if isinstance(duration, (int, float)):
+            kills = [k for k in kills if isinstance(k.get("ago"), (int, float))]
+            kills = [k for k in kills if k["ago"] <= duration + 5]
+        if not path or path == "/":
+            return kills
+        return [k for k in kills if not k.get("memcg") or k["memcg"].endswith(path)]
+
+    def since_last_check(self) -> int | None:
+        """OOM kills counted since the previous check, if it was of this cgroup and boot."""
+        now = self.part("cgroup").get("oom_kills")
+        previous = self.previous or {}
+        before = previous.get("oom_kills")
+        if not isinstance(now, int) or not isinstance(before, int) or self.restarted_since():
+            return None
+        return now - before if now >= before else None
+
+    def restarted_since(self) -> bool:
+        """The machine or container started again since the previous check."""
+        previous = self.previous or {}
+        if not previous:
+            return False
+        boot = self.facts.get("boot_id")
+        if boot and previous.get("boot_id") and boot != previous["boot_id"]:
+            return True
+        now = self.part("cgroup").get("oom_kills")
+        before = previous.get("oom_kills")
+        if isinstance(now, int) and isinstance(before, int) and now < before:
+            return True
+        started, uptime = self.facts.get("started"), self.facts.get("uptime")
+        start_then = previous.get("pid1_boot_time")
+        if isinstance(started, (int, float)) and isinstance(uptime, (int, float)) and start_then:
+            return abs((uptime - started) - start_then) > 5
+        return False
+
+
+# --- readers, one per question -----------------------------------------------------------
+
+
+def read_message(case: Case) -> Reading:
+    if case.clue("no-module") and "ipykernel" in case.text:
+        return "at-start", True, [f"The output says: {case.clue('no-module')}"]
+    if case.text.strip():
+        return "no-detail", True, ["The message names neither a signal nor an exit code."]
+    return "no-detail", False, ["No message was given (--message, --signal or --exit-code)."]
+
+
+def read_memory_limit(case: Case) -> Reading:
+    cgroup = case.part("cgroup")
+    evidence: list[str] = []
+    measured_kill = False
+    if case.run is not None and isinstance(case.run.get("oom_kills"), int):
+        during = case.run["oom_kills"]
+        evidence.append(f"The OOM-kill counter rose by {during} during the run.")
+        measured_kill = during > 0
+        if not measured_kill and cgroup.get("version"):
+            return "below-limit", True, evidence
+    kills = cgroup.get("oom_kills")
+    where = f"memory cgroup v{cgroup.get('version')} {cgroup.get('path')}"
+    if case.run is None and isinstance(kills, int):
+        since = case.since_last_check()
+        note = (
+            f", {since} since the last check"
+            if since is not None
+            else " (first check here: nothing to compare with)"
+            if not case.previous
+            else " (the counter started again: a restart since the last check)"
+        )
+        evidence.append(f"The {where} counts {plural(kills, 'OOM kill')}{note}.")
+        measured_kill = measured_kill or kills > 0
+    own_kills = case.own_oom_kills()
+    for kill in own_kills[-2:]:
+        evidence.append(f"Kernel log, {ago_text(kill.get('ago'))}: {clip(kill.get('text'))}")
+    measured_kill = measured_kill or bool(own_kills)
+    peak, limit = cgroup.get("peak"), cgroup.get("limit")
+    near = isinstance(peak, int) and isinstance(limit, int) and peak >= NEAR_LIMIT * limit
+    if isinstance(limit, int) and isinstance(peak, int):
+        share = share_text(peak, limit)
+        evidence.append(
+            f"Peak memory use {size_text(peak)} of the {size_text(limit)} limit{share}."
+        )
+    if measured_kill:
+        return "at-limit", True, evidence
+    if near:  # cgroup v1 counts page cache in the peak: a hint, not proof
+        return "at-limit", not isinstance(kills, int), evidence
+    if isinstance(kills, int) and (isinstance(peak, int) or limit == UNLIMITED):
+        return "below-limit", True, evidence
+    if case.part("kernel_log").get("source") and not case.log("oom_kills"):
+        evidence.append("The kernel log shows no OOM kill in the last day.")
+        return "below-limit", False, evidence
+    evidence.append("The memory counters of this machine could not be read.")
+    return "at-limit", False, evidence
+
+
+def read_kernel_count(case: Case) -> Reading:
+    processes = case.part("processes")
+    kernels = [k for k in processes.get("kernels") or [] if isinstance(k, dict)]
+    if not processes.get("scanned"):
+        return "alone", False, ["The running processes could not be read."]
+    held = sum(k.get("rss") or 0 for k in kernels)
+    limit = case.limit()
+    listing = ", ".join(
+        f"pid {k.get('pid')} {size_text(k.get('rss'))}"
+        + (f" up {duration_text(k.get('age'))}" if k.get("age") is not None else "")
+        for k in kernels[:6]
+    )
+    if not kernels:
+        return "alone", True, ["No other Jupyter kernel is running now."]
+    evidence = [
+        f"{len(kernels)} Jupyter kernel{'s' if len(kernels) > 1 else ''} running now, "
+        f"holding {size_text(held)}{share_text(held, limit)} of {size_text(limit)}: {listing}."
+    ]
+    if limit and held >= KERNELS_SHARE * limit:
+        return "several", True, evidence
+    return "alone", True, evidence
+
+
+def read_memory_pattern(case: Case) -> Reading:
+    evidence = [
+        "Whether memory jumped in one cell or climbed cell after cell cannot be read "
+        "afterwards; the biggest single step is the likelier."
+    ]
+    limit = case.limit()
+    for kill in case.own_oom_kills()[-1:]:
+        if isinstance(kill.get("anon_rss"), int) and limit:
+            evidence.append(
+                f"The killed process {kill.get('name')} held {size_text(kill['anon_rss'])}"
+                f"{share_text(kill['anon_rss'], limit)} of the limit when it was killed."
+            )
+    return "one-step", False, evidence
+
+
+def read_who_stopped(case: Case) -> Reading:
+    if case.run is not None:
+        return "nobody", True, ["Nobody stopped the run: it ended by itself."]
+    started = case.facts.get("started")
+    if isinstance(started, (int, float)) and started < RECENT_RESTART:
+        return "whole-unit", True, [f"The first process (PID 1) started {ago_text(started)}."]
+    if case.restarted_since():
+        return "whole-unit", True, ["The machine or container restarted since the last check."]
+    evidence = []
+    if isinstance(started, (int, float)):
+        evidence.append(f"The first process (PID 1) has been running for {duration_text(started)}.")
+    signal = case.death.signal
+    if signal in ("SIGTERM", "SIGINT", "SIGHUP") or case.death.exit_code == 0:
+        evidence.append(f"{signal or 'Exit code 0'} is how a requested stop ends a kernel.")
+        return "me", False, evidence
+    return "nobody", False, evidence
+
+
+def read_segv_detail(case: Case) -> Reading:
+    stack, hint = _stack_overflow_evidence(case)
+    if stack:
+        return "recursion", True, stack + hint
+    if clue := case.clue("threads"):
+        return "threads", True, [f"The output says: {clue}"]
+    threads = _threads_near_limit(case)
+    if threads:
+        return "threads", True, threads
+    if clue := case.clue("numpy"):
+        return "numpy", True, [f"The output says: {clue}"]
+    if hint:  # a fault at the stack pointer, but maybe of another process
+        return "recursion", False, hint
+    evidence = _crash_log_evidence(case)
+    return "none", bool(case.text.strip()), evidence
+
+
+def read_abort_detail(case: Case) -> Reading:
+    if clue := case.clue("openmp"):
+        return "openmp", True, [f"The output says: {clue}"]
+    if clue := case.clue("stack"):
+        return "stack", True, [f"The output says: {clue}"]
+    if clue := case.clue("threads"):
+        return "threads", True, [f"The output says: {clue}"]
+    return "other", bool(case.text.strip()), _crash_log_evidence(case)
+
+
+def read_bus_detail(case: Case) -> Reading:
+    full, evidence = _full_disks(case)
+    if full:
+        return "full", True, evidence
+    return "not-full", bool(evidence), evidence
+
+
+def read_error_output(case: Case) -> Reading:
+    for clue_name, answer in (
+        ("numpy", "numpy"),
+        ("openmp", "openmp"),
+        ("threads", "threads"),
+        ("stack", "stack"),
+        ("iopub", "iopub"),
+        ("no-space", "no-space"),
+        ("startup", "startup"),
+        ("segfault", "segfault"),
+        ("memory", "memory"),
+    ):
+        if clue := case.clue(clue_name):
+            return answer, True, [f"The output says: {clue}"]
+    if shadow := _shadowing_file(case):
+        return "startup", True, [shadow]
+    full, disks = _full_disks(case)
+    if full:
+        return "no-space", True, disks
+    threads = _threads_near_limit(case)
+    if threads:
+        return "threads", True, threads
+    if case.text.strip():
+        return "nothing", True, ["The output matches none of the known messages."]
+    return "nothing", False, ["No output was given to search (--message)."]
+
+
+def read_start_failure(case: Case) -> Reading:
+    if clue := case.clue("no-module"):
+        return "no-module", True, [f"The output says: {clue}"]
+    if shadow := _shadowing_file(case):
+        return "shadowed", True, [shadow]
+    if clue := case.clue("no-space"):
+        return "no-space", True, [f"The output says: {clue}"]
+    full, disks = _full_disks(case)
+    if full:
+        return "no-space", True, disks
+    if clue := case.clue("numpy") or case.clue("startup"):
+        return "numpy", True, [f"The output says: {clue}"]
+    return "other", bool(case.text.strip()), []
+
+
+def read_outside_jupyter(case: Case) -> Reading:
+    if case.run is None:
+        return None, False, ["Run the code outside Jupyter: python -m troubleshooter run FILE"]
+    death = case.death
+    if death.signal == "SIGKILL":
+        return "killed", True, ["Outside Jupyter, it was killed by SIGKILL too."]
+    if death.signal:
+        return "crashes", True, [f"Outside Jupyter, it crashed too, by signal {death.signal}."]
+    if death.exit_code == 0:
+        return "runs", True, ["Outside Jupyter, it ran to the end (exit code 0)."]
+    return (
+        None,
+        True,
+        [
+            f"The code stopped with an error (exit code {death.exit_code}). In a notebook that "
+            "error would show under the cell and leave the kernel running: fix it, then run again."
+        ],
+    )
+
+
+READERS: dict[str, Callable[[Case], Reading]] = {
+    "message": read_message,
+    "memory-limit": read_memory_limit,
+    "kernel-count": read_kernel_count,
+    "memory-pattern": read_memory_pattern,
+    "who-stopped": read_who_stopped,
+    "segv-detail": read_segv_detail,
+    "abort-detail": read_abort_detail,
+    "bus-detail": read_bus_detail,
+    "error-output": read_error_output,
+    "start-failure": read_start_failure,
+    "outside-jupyter": read_outside_jupyter,
+}
+"""Question id -> its reader. Questions whose answers carry deep-link hints
+(``which-signal``, ``exit-code``) are answered from the death and need none."""
+
+
+def _stack_overflow_evidence(case: Case) -> tuple[list[str], list[str]]:
+    """Signs of a stack overflow: (from this process, from the kernel log of maybe another)."""
+    evidence: list[str] = []
+    hint: list[str] = []
+    if clue := case.clue("stack"):
+        evidence.append(f"The output says: {clue}")
+    frames = _FRAME.findall(case.text)
+    run, longest, repeated = 1, 1, None
+    for index in range(1, len(frames)):
+        run = run + 1 if frames[index] == frames[index - 1] else 1
+        if run > longest:
+            longest, repeated = run, frames[index]
+    if repeated and longest >= REPEATED_FRAMES:
+        evidence.append(
+            f"The traceback repeats {repeated[2]} ({os.path.basename(repeated[0])}, line "
+            f"{repeated[1]}) {longest} times in a row: runaway recursion."
+        )
+    if match := _RECURSION_LIMIT.search(case.code):
+        evidence.append(f"The code raises the recursion limit: {match.group(0)}")
+    for fault in case.log("segfaults")[-1:]:
+        address, sp = fault.get("address"), fault.get("sp")
+        pid = (case.run or {}).get("pid")
+        if pid is not None and fault.get("pid") != pid:
+            continue  # a run knows its process: another one's fault says nothing
+        if address and sp and abs(address - sp) < 64 * 1024:
+            line = f"Kernel log, {ago_text(fault.get('ago'))}: a fault at the stack pointer: "
+            (evidence if pid else hint).append(line + clip(fault["text"]))
+    return evidence, hint
+
+
+def _crash_log_evidence(case: Case) -> list[str]:
+    evidence = []
+    if clue := case.clue("segfault"):
+        evidence.append(f"The output says: {clue}")
+    pid = (case.run or {}).get("pid")
+    for fault in case.log("segfaults")[-1:]:
+        if pid is None or fault.get("pid") == pid:
+            evidence.append(f"Kernel log, {ago_text(fault.get('ago'))}: {clip(fault.get('text'))}")
+    return evidence
+
+
+def _shadowing_file(case: Case) -> str | None:
+    """A traceback line through a file of the user's named like a standard module."""
+    for match in _SOURCE_FILE.finditer(case.text):
+        folder, name = match.groups()
+        if name in _SHADOW_NAMES and "/lib/python" not in folder and "\\Lib\\" not in folder:
+            return f"The traceback runs through {folder}{name}.py, named like a standard module."
+    return None
+
+
+def _threads_near_limit(case: Case) -> list[str]:
+    threads = case.part("processes").get("threads")
+    nproc = case.part("limits").get("nproc")
+    soft = nproc[0] if isinstance(nproc, list) and nproc else None
+    if isinstance(threads, int) and isinstance(soft, int) and threads >= THREADS_NEAR_LIMIT * soft:
+        return [f"This user runs {threads} threads; the limit (ulimit -u) is {soft}."]
+    return []
+
+
+def _full_disks(case: Case) -> tuple[bool, list[str]]:
+    evidence, full = [], False
+    for disk in case.facts.get("disk") or []:
+        free, total = disk.get("free"), disk.get("total")
+        if not isinstance(free, int) or not isinstance(total, int) or total <= 0:
+            continue
+        nearly = free < DISK_MIN_FREE or free < DISK_NEARLY_FULL * total
+        full = full or nearly
+        evidence.append(
+            f"{disk.get('path')}: {size_text(free)} free of {size_text(total)}"
+            + (" — nearly full." if nearly else ".")
+        )
+    return full, evidence

@@ -1,0 +1,77 @@
+"""The troubleshooter's configuration values, read and checked in one place.
+
+``troubleshooter_platform`` in ``conf.py`` names the hosting service and its
+controls, so another Jupyter host can rebrand the guides. Each entry becomes a
+MyST substitution (``{{ service }}``), plus ``support_link``, a mailto link built
+from ``support_email``. The value is checked once, when the configuration is
+read: an unknown key or a value that is not a string is a warning naming the
+option, and the default stands in for it.
+
+(The demos' ``troubleshooter_lite_pyodide`` and ``troubleshooter_lite_cache``
+are registered by ``demos.py``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sphinx.util import logging
+
+from ..model import PLATFORM_DEFAULTS
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "troubleshooter_platform"
+
+
+def _read_platform(value: Any) -> tuple[dict[str, str], list[str]]:
+    """The usable entries of a ``troubleshooter_platform`` value, and what is wrong with it."""
+    if value is None:
+        return {}, []
+    if not isinstance(value, Mapping):
+        return {}, [f"{PLATFORM} must be a dict of names, not {type(value).__name__}"]
+    entries: dict[str, str] = {}
+    problems = []
+    for key, name in value.items():
+        if key not in PLATFORM_DEFAULTS:
+            known = ", ".join(sorted(PLATFORM_DEFAULTS))
+            problems.append(f"{PLATFORM}: unknown key {key!r} (known keys: {known})")
+        elif not isinstance(name, str):
+            problems.append(f"{PLATFORM}[{key!r}] must be a string, not {type(name).__name__}")
+        else:
+            entries[key] = name
+    return entries, problems
+
+
+def platform_names(config: Config) -> dict[str, str]:
+    """The platform names: the configured ones over the defaults (bad entries left out)."""
+    entries, _ = _read_platform(config[PLATFORM])
+    return {**PLATFORM_DEFAULTS, **entries}
+
+
+def _support_link(platform: dict[str, str]) -> str:
+    email = platform["support_email"]
+    if not email:
+        return f"the support team of {platform['service']}"
+    return f"[{email}](mailto:{email})"
+
+
+def _check_and_fill_substitutions(app: Sphinx, config: Config) -> None:
+    for problem in _read_platform(config[PLATFORM])[1]:
+        logger.warning(problem, type="troubleshooter", subtype="config")
+    platform = platform_names(config)
+    substitutions = {**platform, "support_link": _support_link(platform)}
+    # Values set by hand in conf.py win over the platform names.
+    by_hand = getattr(config, "myst_substitutions", None) or {}
+    config.myst_substitutions = {**substitutions, **by_hand}
+
+
+def setup_config(app: Sphinx) -> None:
+    # Any type: the check above names the option and says what is wrong, once.
+    app.add_config_value(PLATFORM, {}, "env", types=frozenset({Any}))
+    app.connect("config-inited", _check_and_fill_substitutions)

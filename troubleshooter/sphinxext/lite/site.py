@@ -1,0 +1,278 @@
+"""The ``jupyter lite build`` behind the demos, run only when one of its inputs changed.
+
+jupyterlite-sphinx's settings say what goes in: ``jupyterlite_contents`` (files and folders,
+globs relative to the source folder), ``jupyterlite_config`` (``--config``),
+``jupyterlite_overrides`` (``--settings-overrides``), ``jupyterlite_ignore_contents``,
+``jupyterlite_build_command_options`` (more ``--option value`` pairs) and ``jupyterlite_dir``,
+whose ``jupyter-lite.json``, if it has one, is the base of the site's. To that this module adds
+what keeps every request on the site's own host: the local Pyodide (``pyodide.py``) in the lite
+folder, the kernel's offline settings, and this project's wheel behind a piplite index. Only the
+apps the pages use are built, without source maps.
+
+The output is kept in the cache under a key of all of that (``cache.py``) and copied into the
+site as ``<outdir>/lite/``, again only when it changed, so that a rebuild after a page edit
+runs no part of it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .cache import LiteUnavailable, Log, cached, digest, file_parts, project_wheel, quiet, run
+from .pyodide import (
+    KERNEL_PLUGIN,
+    MODES,
+    ensure_pyodide,
+    kernel_extension_dir,
+    kernel_settings,
+    lock_name,
+    version,
+)
+
+HERE = Path(__file__).resolve().parent
+RECIPE = 1
+"""Raised whenever the build changes in a way the other inputs do not show."""
+
+# Fallback font formats no current browser asks for when a woff2 is listed first.
+FONT_FALLBACKS = (".eot", ".ttf", ".woff", ".svg")
+# Notebook commands a REPL-only build cannot use: without a notebook the plugin fails at start
+# and logs an error in the reader's console.
+REPL_ONLY_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
+# Options jupyterlite_build_command_options may not set: the build decides them.
+OWN_OPTIONS = ("contents", "output-dir", "lite-dir", "apps")
+STAMP_FILE = ".troubleshooter-lite"
+
+
+@dataclass(frozen=True)
+class LiteSettings:
+    """What a Sphinx project asks of its JupyterLite, read from jupyterlite-sphinx's settings."""
+
+    mode: str
+    apps: tuple[str, ...]
+    contents: tuple[str, ...]  # absolute paths of files and folders
+    notebooks: tuple[tuple[str, str], ...]  # (path in JupyterLite, absolute source path)
+    config: str | None
+    overrides: str | None
+    ignore_contents: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+    lite_json: str | None  # jupyterlite_dir's jupyter-lite.json, when there is one
+
+    def key(self, pyodide: str) -> str:
+        files = [Path(p) for p in (*self.contents, *(src for _, src in self.notebooks))]
+        files += [Path(p) for p in (self.config, self.overrides, self.lite_json) if p]
+        code = [(HERE / name).read_bytes() for name in ("site.py",)]
+        recipe = {
+            "recipe": RECIPE,
+            "settings": asdict(self),
+            "pyodide": pyodide,
+            "jupyterlite-core": version("jupyterlite-core"),
+            "jupyterlite-pyodide-kernel": version("jupyterlite-pyodide-kernel"),
+        }
+        return digest(
+            json.dumps(recipe, sort_keys=True).encode(), *code, *file_parts(files, Path("/"))
+        )
+
+
+def _expand(patterns: str | list[str] | None, srcdir: Path) -> list[str]:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    found: list[str] = []
+    for pattern in patterns or []:
+        matches = sorted(glob.glob(str(srcdir / pattern)))
+        found += [str(Path(match).resolve()) for match in matches]
+    return found
+
+
+def settings_from(
+    config: Any, srcdir: Path, apps: set[str], notebooks: dict[str, str]
+) -> LiteSettings:
+    """Read jupyterlite-sphinx's settings from a Sphinx ``config``; a bad one raises, naming it."""
+    if config.troubleshooter_lite_pyodide not in MODES:
+        raise LiteUnavailable(
+            f"troubleshooter_lite_pyodide must be one of {MODES}, "
+            f"not {config.troubleshooter_lite_pyodide!r}"
+        )
+    options = dict(config.jupyterlite_build_command_options or {})
+    clash = sorted(set(options) & set(OWN_OPTIONS))
+    if clash:
+        raise LiteUnavailable(
+            f"jupyterlite_build_command_options may not set {clash}: the build sets them"
+        )
+
+    def source_file(setting: str) -> str | None:
+        value = getattr(config, setting)
+        if not value:
+            return None
+        path = (srcdir / value).resolve()
+        if not path.is_file():
+            raise LiteUnavailable(f"{setting} names {value!r}, which is not a file in {srcdir}")
+        return str(path)
+
+    lite_json = Path(config.jupyterlite_dir or srcdir) / "jupyter-lite.json"
+    ignore = config.jupyterlite_ignore_contents
+    return LiteSettings(
+        mode=config.troubleshooter_lite_pyodide,
+        apps=tuple(sorted(apps)),
+        contents=tuple(_expand(config.jupyterlite_contents, srcdir)),
+        notebooks=tuple(sorted(notebooks.items())),
+        config=source_file("jupyterlite_config"),
+        overrides=source_file("jupyterlite_overrides"),
+        ignore_contents=tuple([ignore] if isinstance(ignore, str) else ignore or []),
+        options=tuple(sorted((str(k), str(v)) for k, v in options.items())),
+        lite_json=str(lite_json) if lite_json.is_file() else None,
+    )
+
+
+# --- the build ---------------------------------------------------------------------------
+
+
+def _merge(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in ours.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _lite_json(settings: LiteSettings) -> dict[str, Any]:
+    base = json.loads(Path(settings.lite_json).read_text("utf-8")) if settings.lite_json else {}
+    data: dict[str, Any] = {"litePluginSettings": {KERNEL_PLUGIN: kernel_settings(settings.mode)}}
+    if settings.apps == ("repl",):
+        data["disabledExtensions"] = REPL_ONLY_DISABLED
+    return _merge(base, {"jupyter-lite-schema-version": 0, "jupyter-config-data": data})
+
+
+def _stage_contents(settings: LiteSettings, folder: Path) -> None:
+    """Every file the readers' JupyterLite shows, under the name it has there."""
+    folder.mkdir()
+    for path in map(Path, settings.contents):
+        if path.is_dir():
+            shutil.copytree(path, folder / path.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(path, folder / path.name)
+    for name, source in settings.notebooks:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, folder / name)
+
+
+def build_site(target: Path, settings: LiteSettings, pyodide: Path | None, log: Log) -> None:
+    """``jupyter lite build`` into the empty folder ``target``."""
+    stage = target.parent / f"stage-{target.name}"
+    stage.mkdir()
+    try:
+        if pyodide is not None:  # JupyterLite serves <lite dir>/static/pyodide/ when it exists
+            shutil.copytree(pyodide, stage / "static" / "pyodide", copy_function=os.link)
+        (stage / "jupyter-lite.json").write_text(json.dumps(_lite_json(settings), indent=1))
+        _stage_contents(settings, stage / "contents")
+        command = [sys.executable, "-m", "jupyterlite_core", "build"]
+        command += ["--lite-dir", str(stage), "--output-dir", str(target)]
+        command += ["--contents", str(stage / "contents")]
+        for app in settings.apps:
+            command += ["--apps", app]
+        command += ["--no-sourcemaps", "--no-unused-shared-packages", "--ignore-sys-prefix"]
+        command += [f"--LiteBuildConfig.federated_extensions={kernel_extension_dir()}"]
+        if settings.config:
+            command += ["--config", settings.config]
+        if settings.overrides:
+            command += ["--settings-overrides", settings.overrides]
+        for pattern in settings.ignore_contents:
+            command += ["--ignore-contents", pattern]
+        for option, value in settings.options:
+            command += [f"--{option}", value]
+        log(f"running jupyter lite build (apps: {', '.join(settings.apps)})")
+        run(command, "jupyter lite build", cwd=stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    _prune(target)
+
+
+def _prune(output: Path) -> None:
+    """Drop what the apps never fetch: font formats a browser only wants when it cannot read
+    the woff2 listed first, and the settings of plugins no built app loads (each app
+    downloads the settings file once per plugin that reads its settings)."""
+    for font in output.rglob("*"):
+        if font.suffix in FONT_FALLBACKS and font.with_suffix(".woff2").exists():
+            font.unlink()
+    packages: set[str] = set()
+    for app_file in output.glob("*/package.json"):
+        app = json.loads(app_file.read_text("utf-8")).get("jupyterlab", {})
+        packages |= {*app.get("extensions", []), *app.get("mimeExtensions", [])}
+    settings_file = output / "build" / "schemas" / "all.json"
+    if packages and settings_file.exists():
+        plugins = json.loads(settings_file.read_text("utf-8"))
+        kept = [plugin for plugin in plugins if plugin["id"].split(":")[0] in packages]
+        settings_file.write_text(json.dumps(kept, separators=(",", ":")), "utf-8")
+
+
+def ensure_site(cache: Path, settings: LiteSettings, log: Log = quiet) -> Path:
+    """The JupyterLite for ``settings``, built only if an input changed."""
+    version("jupyterlite-core")
+    pyodide = ensure_pyodide(cache, log) if settings.mode == "local" else None
+    key = settings.key(pyodide.name if pyodide else "cdn")
+    return cached(
+        cache / f"site-{key}", lambda scratch: build_site(scratch, settings, pyodide, log), keep=3
+    )
+
+
+@dataclass(frozen=True)
+class LiteBuild:
+    """An assembled JupyterLite and this project's wheel, ready to copy into a site."""
+
+    base: Path
+    wheel: Path
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.base.name}/{self.wheel.parent.name}"
+
+
+def prepare(cache: Path, settings: LiteSettings, log: Log = quiet) -> LiteBuild:
+    """Everything the demos need, from the cache or freshly built."""
+    return LiteBuild(base=ensure_site(cache, settings, log), wheel=project_wheel(cache, log=log))
+
+
+# --- into the site -----------------------------------------------------------------------
+
+
+def _add_wheel(lite: Path, wheel: Path) -> None:
+    """Offer ``wheel`` to the kernel through a piplite index of its own."""
+    from jupyterlite_pyodide_kernel.addons.piplite import get_wheel_fileinfo
+
+    pypi = lite / "pypi"
+    pypi.mkdir(exist_ok=True)
+    shutil.copy2(wheel, pypi / wheel.name)
+    name, wheel_version, release = get_wheel_fileinfo(pypi / wheel.name)
+    index = {lock_name(name): {"releases": {wheel_version: [release]}}}
+    index_bytes = json.dumps(index, indent=1, sort_keys=True).encode()
+    (pypi / "all.json").write_bytes(index_bytes)
+    config_file = lite / "jupyter-lite.json"
+    config = json.loads(config_file.read_text("utf-8"))
+    plugins = config["jupyter-config-data"].setdefault("litePluginSettings", {})
+    kernel = plugins.setdefault(KERNEL_PLUGIN, {})
+    url = f"./pypi/all.json?sha256={hashlib.sha256(index_bytes).hexdigest()}"
+    others = [u for u in kernel.get("pipliteUrls", []) if not u.startswith("./pypi/")]
+    kernel["pipliteUrls"] = [url, *others]
+    config_file.write_text(json.dumps(config, indent=1), "utf-8")
+
+
+def publish(build: LiteBuild, outdir: Path) -> bool:
+    """Copy ``build`` to ``outdir/lite`` unless it is there already; True if copied."""
+    lite = outdir / "lite"
+    stamp = lite / STAMP_FILE
+    if stamp.exists() and stamp.read_text("utf-8") == build.stamp:
+        return False
+    shutil.rmtree(lite, ignore_errors=True)
+    shutil.copytree(build.base, lite)
+    _add_wheel(lite, build.wheel)
+    stamp.write_text(build.stamp, "utf-8")
+    return True
