@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from .causes import CAUSES, NOT_REPRODUCED, Unavailable
+from .server import Servers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "lab"
+WORK = Path(tempfile.gettempdir()) / "crash-lab"
 PACKAGES = ("jupyter_server", "jupyter_client", "ipykernel", "pyzmq", "tornado", "numpy")
 
 
@@ -35,20 +37,24 @@ def versions() -> dict[str, str]:
     return found
 
 
-def reproduce(cause: str) -> tuple[dict[str, Any], bool]:
+def reproduce(cause: str, servers: Servers) -> tuple[dict[str, Any], bool]:
     """The record of ``cause`` and whether every scenario ran (or was impossible here)."""
     runs: list[dict[str, Any]] = []
     missing = list(NOT_REPRODUCED.get(cause, []))
     ok = True
     for scenario in CAUSES[cause]:
-        work = Path(tempfile.mkdtemp(prefix=f"lab-{cause}-"))
+        work = WORK / scenario.__name__  # the same paths in every run: records diff cleanly
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
         work.chmod(0o755)
         started = time.monotonic()
         try:
-            runs.append(scenario(work))
+            made = scenario(servers, work)
+            runs.extend(made if isinstance(made, list) else [made])
             print(f"  {scenario.__name__}: {time.monotonic() - started:.1f} s", flush=True)
         except Unavailable as why:
-            missing.append({"name": scenario.__name__, "why": f"this machine: {why}"})
+            name = (scenario.__doc__ or scenario.__name__).splitlines()[0].rstrip(".")
+            missing.append({"name": name, "why": f"on this machine: {why}"})
             print(f"  {scenario.__name__}: not possible here: {why}", flush=True)
         except Exception:
             ok = False
@@ -75,14 +81,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     failed = []
     args.out.mkdir(parents=True, exist_ok=True)
-    for cause in args.causes or list(CAUSES):
-        print(cause, flush=True)
-        record, ok = reproduce(cause)
-        if ok:
-            path = args.out / f"{cause}.json"
-            path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-        else:
-            failed.append(cause)
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    WORK.chmod(0o755)
+    servers = Servers(WORK)
+    try:
+        for cause in args.causes or list(CAUSES):
+            print(cause, flush=True)
+            record, ok = reproduce(cause, servers)
+            if ok:
+                path = args.out / f"{cause}.json"
+                path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+            else:
+                failed.append(cause)
+    finally:
+        servers.close()
+        shutil.rmtree(WORK, ignore_errors=True)
     print(f"lab: {time.monotonic() - started:.0f} s", flush=True)
     if failed:
         print(f"lab: failed, no record written: {', '.join(failed)}", file=sys.stderr)

@@ -28,7 +28,7 @@ from .scenario import (
     open_notebook,
     run_cells,
 )
-from .server import EXIT_STATUS, jupyter_server, launcher, python_kernel
+from .server import Servers, launcher, python_kernel
 
 Run = dict[str, Any]
 MEMORY_LIMIT = 200 * 1024 * 1024
@@ -41,7 +41,7 @@ class Unavailable(Exception):
 
 
 def _one_cell(
-    work: Path, name: str, how: str, code: str, *, cells: list[str] | None = None,
+    servers: Servers, work: Path, name: str, how: str, code: str, *, cells: list[str] | None = None,
     env: dict[str, str] | None = None, wrap: dict[str, Any] | None = None,
     path: str = "crash.ipynb",
 ) -> Run:  # fmt: skip
@@ -50,7 +50,7 @@ def _one_cell(
     spec = python_kernel(
         sys.executable, wrap=launcher(stderr=stderr, **(wrap or {})), env=env or {}
     )
-    with jupyter_server(work, {"lab": spec}) as server:
+    with servers.use(work, spec) as server:
         notebook = open_notebook(server, path)
         try:
             run_cells(notebook, cells or [code])
@@ -74,39 +74,41 @@ def _cgroup() -> Iterator[cgroups.Cgroup]:
         raise Unavailable(str(why)) from None
 
 
-def _in_memory_cgroup(work: Path, name: str, how: str, code: str, cells: list[str]) -> Run:
+def _in_memory_cgroup(
+    servers: Servers, work: Path, name: str, how: str, code: str, cells: list[str]
+) -> Run:
     with _cgroup() as cgroup:
-        run = _one_cell(work, name, how, code, cells=cells, wrap={"cgroup": cgroup.procs})
+        wrap = {"cgroup": cgroup.procs}
+        run = _one_cell(servers, work, name, how, code, cells=cells, wrap=wrap)
         run["oom_kills"] = cgroup.oom_kills()
-        pids = EXIT_STATUS.findall((work / "server.log").read_text(errors="replace"))
-        run["kernel_log"] = kernel_log(pids[0][0] if pids else None)
+        run["kernel_log"] = kernel_log(run["exit_pid"])
         return run
 
 
-def oom_one_step(work: Path) -> Run:
+def oom_one_step(servers: Servers, work: Path) -> Run:
     code = 'data = b"x" * (1024 ** 3)  # 1 GB in one piece, written page by page'
     how = f"the kernel in a memory cgroup of {MEMORY_LIMIT >> 20} MB, no swap; one cell"
-    return _in_memory_cgroup(work, "one big allocation", how, code, [code])
+    return _in_memory_cgroup(servers, work, "one big allocation", how, code, [code])
 
 
-def oom_slow_growth(work: Path) -> Run:
+def oom_slow_growth(servers: Servers, work: Path) -> Run:
     code = 'chunks.append(b"x" * 40_000_000)  # 40 MB more with every run of the cell'
     how = (
         f"the kernel in a memory cgroup of {MEMORY_LIMIT >> 20} MB, no swap; "
         "the same cell run again and again"
     )
-    return _in_memory_cgroup(work, "slow growth", how, code, ["chunks = []"] + [code] * 12)
+    return _in_memory_cgroup(servers, work, "slow growth", how, code, ["chunks = []"] + [code] * 12)
 
 
 # --- crashes in native code ------------------------------------------------------------
 
 
-def native_null_read(work: Path) -> Run:
+def native_null_read(servers: Servers, work: Path) -> Run:
     code = "import ctypes\nctypes.string_at(0)  # read memory at address 0"
-    return _one_cell(work, "NULL read through ctypes", "one cell, default kernel", code)
+    return _one_cell(servers, work, "NULL read through ctypes", "one cell, default kernel", code)
 
 
-def illegal_instruction(work: Path) -> Run:
+def illegal_instruction(servers: Servers, work: Path) -> Run:
     code = (
         "import ctypes, mmap\n"
         "rwx = mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC\n"
@@ -122,7 +124,7 @@ def illegal_instruction(work: Path) -> Run:
         raise Unavailable(
             f"the ud2 instruction is x86-64 code; this machine is {os.uname().machine}"
         )
-    return _one_cell(work, "illegal instruction (SIGILL)", how, code)
+    return _one_cell(servers, work, "illegal instruction (SIGILL)", how, code)
 
 
 # --- threads and processes -------------------------------------------------------------
@@ -150,28 +152,31 @@ def _as_nobody(work: Path) -> dict[str, Any]:
     return {"HOME": str(home), "IPYTHONDIR": str(home / ".ipython")}
 
 
-def threads_exhausted(work: Path) -> Run:
+def threads_exhausted(servers: Servers, work: Path) -> Run:
     env = _as_nobody(work)
     how = f"the kernel as user nobody with RLIMIT_NPROC {NPROC} (ulimit -u); a cell starts threads"
-    return _one_cell(work, "threads failing", how, _FILL_THREADS, env=env,
+    return _one_cell(servers, work, "threads failing", how, _FILL_THREADS, env=env,
                      wrap={"user": "nobody", "nproc": NPROC})  # fmt: skip
 
 
-def openblas_threads(work: Path) -> Run:
+def openblas_threads(servers: Servers, work: Path) -> Run:
     env = _as_nobody(work)
     code = "import numpy  # OpenBLAS starts its threads here"
     how = (
         f"the kernel as user nobody with RLIMIT_NPROC {NPROC}; a cell holds every thread the limit "
         "allows, the next imports NumPy"
     )
-    return _one_cell(work, "OpenBLAS thread start-up", how, code, cells=[_FILL_THREADS, code],
-                     env=env, wrap={"user": "nobody", "nproc": NPROC})  # fmt: skip
+    wrap = {"user": "nobody", "nproc": NPROC}
+    name = "OpenBLAS thread start-up"
+    return _one_cell(
+        servers, work, name, how, code, cells=[_FILL_THREADS, code], env=env, wrap=wrap
+    )
 
 
 # --- recursion ---------------------------------------------------------------------------
 
 
-def c_stack_overflow(work: Path) -> Run:
+def c_stack_overflow(servers: Servers, work: Path) -> Run:
     code = (
         "import sys\n"
         "sys.setrecursionlimit(10**6)\n"
@@ -180,21 +185,21 @@ def c_stack_overflow(work: Path) -> Run:
         "depth(0)"
     )
     how = "one cell; PYTHONFAULTHANDLER=1 in the kernel spec, as the guide suggests"
-    return _one_cell(work, "C stack overflow", how, code, env={"PYTHONFAULTHANDLER": "1"})
+    return _one_cell(servers, work, "C stack overflow", how, code, env={"PYTHONFAULTHANDLER": "1"})
 
 
-def recursion_error(work: Path) -> Run:
+def recursion_error(servers: Servers, work: Path) -> Run:
     code = "def depth(n):\n    return depth(n + 1)\ndepth(0)"
-    return _one_cell(work, "RecursionError", "one cell, the default recursion limit", code)
+    return _one_cell(servers, work, "RecursionError", "one cell, the default recursion limit", code)
 
 
 # --- output ------------------------------------------------------------------------------
 
 
-def iopub_flood(work: Path) -> Run:
+def iopub_flood(servers: Servers, work: Path) -> Run:
     code = 'for i in range(20_000):\n    print("x" * 500)  # 10 MB of output in a second or two'
     how = "one cell; the server's default IOPub data-rate limit (1,000,000 B/s over 3 s)"
-    run = _one_cell(work, "IOPub data rate exceeded", how, code)
+    run = _one_cell(servers, work, "IOPub data rate exceeded", how, code)
     return run
 
 
@@ -223,7 +228,7 @@ def _tmpfs(folder: Path, size: str) -> Iterator[Path]:
                 break
 
 
-def disk_full(work: Path) -> Run:
+def disk_full(servers: Servers, work: Path) -> list[Run]:
     code = (
         'with open("results.bin", "wb") as out:\n'
         "    for _ in range(100):  # at most 100 MB\n"
@@ -237,7 +242,7 @@ def disk_full(work: Path) -> Run:
     with _tmpfs(work / "disk", DISK_SIZE) as disk:
         root, runtime = disk / "notebooks", disk / "runtime"
         spec = python_kernel(sys.executable, wrap=launcher(stderr=stderr))
-        with jupyter_server(work, {"lab": spec}, root=root, runtime=runtime) as server:
+        with servers.use(work, spec, root=root, runtime=runtime) as server:
             notebook = open_notebook(server, "crash.ipynb")
             try:
                 run_cells(notebook, [code])
@@ -246,40 +251,40 @@ def disk_full(work: Path) -> Run:
             run = finish(notebook, "writing a file", how, code, stderr_file=stderr)
             second = open_notebook(server, "second.ipynb")
             close(second)
-            run["second_notebook"] = finish(second, "opening another notebook", how, None)
-            return run
+            how = "then, with that disk still full, another notebook opened"
+            return [run, finish(second, "opening another notebook", how, None)]
 
 
 # --- the kernel's environment ------------------------------------------------------------
 
 
-def no_ipykernel(work: Path) -> Run:
+def no_ipykernel(servers: Servers, work: Path) -> Run:
     bare = work / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)],
                    check=True, timeout=120, capture_output=True)  # fmt: skip
     stderr = work / "kernel.stderr"
     spec = python_kernel(str(bare / "bin" / "python"), wrap=launcher(stderr=stderr))
-    how = "a kernel spec whose python is a fresh virtual environment without ipykernel"
-    return _start_only(work, spec, "python without ipykernel", how, stderr)
+    how = "a kernel spec whose python is a virtual environment without ipykernel"
+    return _start_only(servers, work, spec, "python without ipykernel", how, stderr)
 
 
-def removed_interpreter(work: Path) -> Run:
+def removed_interpreter(servers: Servers, work: Path) -> Run:
     gone = work / "old-env" / "bin"
     gone.mkdir(parents=True)
     (gone / "python").symlink_to(sys.executable)
     spec = python_kernel(str(gone / "python"))
     shutil.rmtree(work / "old-env")
     how = "a kernel spec whose python was in an environment since removed"
-    return _start_only(work, spec, "removed interpreter", how, None)
+    return _start_only(servers, work, spec, "removed interpreter", how, None)
 
 
-def shadowed_stdlib(work: Path) -> Run:
-    """random.py beside the notebook, if the kernel would import it instead of the standard one."""
-    folder = work / "root" / "homework"
-    folder.mkdir(parents=True)
+def shadowed_stdlib(servers: Servers, work: Path) -> Run:
+    """A random.py beside the notebook, shadowing the standard library's."""
+    folder = servers.root / "homework"
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "random.py").write_text("import random\n\nprint(random.randint(1, 6))\n")
     code = "import random\nprint(random.__file__)"
-    with jupyter_server(work, {"lab": python_kernel(sys.executable)}) as server:
+    with servers.use(work, python_kernel(sys.executable)) as server:
         notebook = open_notebook(server, "homework/dice.ipynb")
         try:
             run_cells(notebook, [code])
@@ -290,27 +295,29 @@ def shadowed_stdlib(work: Path) -> Run:
     printed = notebook.channels.streams.get("stdout", "") if notebook.channels else ""
     if "homework" not in printed:
         raise Unavailable(
-            "random.py beside the notebook is not imported: this ipykernel puts the notebook's "
-            "folder after the standard library on sys.path, and `import random` in a cell gave "
-            + " ".join(printed.split()[:1])
+            "this ipykernel puts the notebook's folder after the standard library on sys.path, "
+            "so `import random` in a cell gave " + " ".join(printed.split()[:1])
         )
     raise RuntimeError(f"random.py was imported ({printed!r}): add a scenario for it")
 
 
-def shadowed_package(work: Path) -> Run:
-    folder = work / "root" / "homework"
-    folder.mkdir(parents=True)
+def shadowed_package(servers: Servers, work: Path) -> Run:
+    folder = servers.root / "lesson"
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "numpy.py").write_text("import numpy as np\n\nprint(np.arange(6).reshape(2, 3))\n")
-    how = "a file numpy.py (import numpy as np; print(np.arange(6)...)) beside the notebook"
+    how = "a student's numpy.py (import numpy as np, then np.arange) beside the notebook"
     code = "import numpy as np\nnp.zeros(3)"
-    return _one_cell(work, "numpy.py beside the notebook", how, code, path="homework/lesson.ipynb")
+    return _one_cell(
+        servers, work, "numpy.py beside the notebook", how, code, path="lesson/numpy-basics.ipynb"
+    )
 
 
 def _start_only(
-    work: Path, spec: dict[str, Any], name: str, how: str, stderr: Path | None,
+    servers: Servers, work: Path, spec: dict[str, Any], name: str, how: str,
+    stderr: Path | None,
     path: str = "crash.ipynb", code: str | None = None,
 ) -> Run:  # fmt: skip
-    with jupyter_server(work, {"lab": spec}) as server:
+    with servers.use(work, spec) as server:
         notebook = open_notebook(server, path)
         try:
             if notebook.kernel_id:
@@ -328,17 +335,17 @@ def _start_only(
 # --- restarts and idle shutdowns ---------------------------------------------------------
 
 
-def idle_cull(work: Path) -> Run:
+def idle_cull(servers: Servers, work: Path) -> Run:
     options = (
         "--MappingKernelManager.cull_idle_timeout=3",
         "--MappingKernelManager.cull_interval=1",
     )
     how = (
-        "the server's culler (cull_idle_timeout 3 s, cull_interval 1 s); the notebook's tab "
-        "closed after one cell, opened again once the kernel was gone"
+        "the server's culler (cull_idle_timeout 3 s); the tab closed after x = 42, the "
+        "notebook opened again once the kernel was gone"
     )
     code = "x = 42"
-    with jupyter_server(work, {"lab": python_kernel(sys.executable)}, options=options) as server:
+    with servers.use(work, python_kernel(sys.executable), options=options) as server:
         notebook = open_notebook(server, "crash.ipynb")
         try:
             run_cells(notebook, [code])
@@ -356,10 +363,10 @@ def idle_cull(work: Path) -> Run:
         return run
 
 
-def restart_request(work: Path) -> Run:
-    how = "POST /api/kernels/ID/restart while the notebook is open, then the next cell"
+def restart_request(servers: Servers, work: Path) -> Run:
+    how = "x = 42, then POST /api/kernels/ID/restart, then x"
     code = "x = 42"
-    with jupyter_server(work, {"lab": python_kernel(sys.executable)}) as server:
+    with servers.use(work, python_kernel(sys.executable)) as server:
         notebook = open_notebook(server, "crash.ipynb")
         try:
             run_cells(notebook, [code])
@@ -373,7 +380,7 @@ def restart_request(work: Path) -> Run:
         return finish(notebook, "restart request", how, code, requested=True)
 
 
-Scenario = Callable[[Path], Run]
+Scenario = Callable[[Servers, Path], Run | list[Run]]
 CAUSES: dict[str, list[Scenario]] = {
     "out-of-memory": [oom_one_step, oom_slow_growth],
     "native-crash": [native_null_read],

@@ -68,13 +68,13 @@ def front_end(
     return shown
 
 
-def server_lines(server: Server, since: int) -> tuple[list[str], list[int]]:
-    """The server's log lines about kernels from byte ``since`` on, and the exit statuses."""
+def server_lines(server: Server, since: int) -> tuple[list[str], list[tuple[int, int]]]:
+    """The server's log lines about kernels from byte ``since`` on, and (pid, exit status)s."""
     lines, statuses = [], []
     for line in server.log(since).splitlines():
         if match := EXIT_STATUS.search(line):
             if match.group(2) != "None":
-                statuses.append(int(match.group(2)))
+                statuses.append((int(match.group(1)), int(match.group(2))))
             continue
         parsed = LOG_LINE.match(line)
         if parsed and _LOG_KEEP.search(parsed.group(3)):
@@ -124,7 +124,7 @@ def run_record(
 ) -> dict[str, Any]:
     log, exits = server_lines(server, since)
     statuses = list(channels.statuses) if channels else []
-    died = exits[0] if exits else None
+    pid, died = exits[0] if exits else (None, None)
     return {
         "name": name,
         "how": how,
@@ -138,6 +138,7 @@ def run_record(
         },
         "status": statuses,
         "exit_status": died,
+        "exit_pid": pid,
         "exit": exit_text(died),
         "log": _fewer(log),
         "websocket_closed": channels.closed if channels else None,

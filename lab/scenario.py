@@ -39,9 +39,9 @@ class Notebook:
     http_status: int | None = None  # the answer to the session request, when it failed
 
 
-def open_notebook(server: Server, path: str, kernel: str = "lab") -> Notebook:
+def open_notebook(server: Server, path: str) -> Notebook:
     notebook = Notebook(server, path, server.log_size())
-    status, model = server.rest.start_session(path, kernel)
+    status, model = server.rest.start_session(path, server.kernel)
     if status != 201 or not isinstance(model, dict) or not model.get("kernel"):
         text = model.get("message") if isinstance(model, dict) else str(model)
         notebook.start_error = str(text)

@@ -11,6 +11,7 @@ unless a kernel sends it elsewhere) is kept in ``work/server.log``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -41,6 +42,8 @@ class Server:
     runtime: Path
     log_path: Path
     process: subprocess.Popen[bytes]
+    share: Path  # JUPYTER_PATH: kernel specs written here are found at the next start
+    kernel: str = "lab"  # the kernel spec a scenario's notebooks use
 
     @property
     def rest(self) -> Rest:
@@ -76,6 +79,61 @@ def launcher(**options: Any) -> list[str]:
     return [*words, "--"]
 
 
+def add_kernels(share: Path, kernels: dict[str, dict[str, Any]]) -> None:
+    for name, spec in kernels.items():
+        folder = share / "kernels" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+
+
+class Servers:
+    """One server for every scenario that needs no settings of its own (starting one takes
+    seconds); a scenario with its own root, runtime folder or options gets its own server.
+    After each scenario the shared server's sessions and kernels are shut down."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self._stack = contextlib.ExitStack()
+        self._shared: Server | None = None
+
+    @contextlib.contextmanager
+    def use(
+        self, work: Path, spec: dict[str, Any], *, root: Path | None = None,
+        runtime: Path | None = None, options: tuple[str, ...] = (),
+    ) -> Iterator[Server]:  # fmt: skip
+        name = work.name
+        if root or runtime or options:
+            with jupyter_server(work, {name: spec}, root=root, runtime=runtime,
+                                options=options) as own:  # fmt: skip
+                yield dataclasses.replace(own, kernel=name)
+            return
+        if self._shared is None:
+            self._shared = self._stack.enter_context(jupyter_server(self.work / "shared", {}))
+        add_kernels(self._shared.share, {name: spec})
+        try:
+            yield dataclasses.replace(self._shared, kernel=name)
+        finally:
+            _shut_everything_down(self._shared)
+
+    @property
+    def root(self) -> Path:
+        """The shared server's notebook folder (it exists before the server starts)."""
+        folder = self.work / "shared" / "root"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _shut_everything_down(server: Server) -> None:
+    rest = server.rest
+    for kind in ("sessions", "kernels"):
+        status, items = rest.request("GET", f"/api/{kind}")
+        for item in items if status == 200 and isinstance(items, list) else []:
+            rest.request("DELETE", f"/api/{kind}/{item['id']}")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -93,10 +151,7 @@ def jupyter_server(
     timeout: float = 60,
 ) -> Iterator[Server]:
     share = work / "share" / "jupyter"
-    for name, spec in kernels.items():
-        folder = share / "kernels" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
+    add_kernels(share, kernels)
     root = root or work / "root"
     runtime = runtime or work / "runtime"
     for folder in (root, runtime, work / "config", work / "data", work / "ipython"):
@@ -131,7 +186,7 @@ def jupyter_server(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
             start_new_session=True,
         )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", token, root, runtime, log_path, process)
+    server = Server(f"http://127.0.0.1:{port}", token, root, runtime, log_path, process, share)
     try:
         _wait_until_up(server, timeout)
         yield server
