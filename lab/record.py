@@ -83,7 +83,8 @@ def server_lines(server: Server, since: int) -> tuple[list[str], list[tuple[int,
 
 
 def _fewer(lines: list[str]) -> list[str]:
-    """At most LOG_LINES: the routine start-up lines go first, then the middle."""
+    """At most LOG_LINES: repeats go first, then the routine lines, then the middle."""
+    lines = [line for index, line in enumerate(lines) if line not in lines[:index]]
     if len(lines) > LOG_LINES:
         lines = [line for line in lines if not _ROUTINE.search(line)]
     if len(lines) > LOG_LINES:
