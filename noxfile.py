@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parent
 BUILD = ROOT / "_build" / "html"
+TYPECHECK = ROOT / "tools" / "typecheck"  # TypeScript, pinned in its package-lock.json
 SPHINX_ARGS = ["-c", str(ROOT), str(ROOT / "docs"), str(BUILD)]
 
 
@@ -110,10 +111,20 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
+    """Check style and formatting (ruff), the Python types (mypy, set up in pyproject.toml)
+    and the shipped JavaScript's types (tsc --checkJs --strict, from tools/typecheck)."""
     _install(session, "lint")
     session.run("ruff", "check", str(ROOT))
     session.run("ruff", "format", "--check", str(ROOT))
+    session.run("mypy")
+    npm = shutil.which("npm")
+    if npm is None:
+        session.error("npm is needed for the JavaScript type check (apt-get install npm)")
+    quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
+    session.run(npm, "ci", *quiet, "--prefix", str(TYPECHECK), external=True)
+    tsc = str(TYPECHECK / "node_modules" / ".bin" / "tsc")
+    for project in ("tsconfig.json", "tsconfig.node.json"):  # browser scripts, Node scripts
+        session.run(tsc, "--project", str(TYPECHECK / project), external=True)
 
 
 @nox.session

@@ -22,6 +22,7 @@ import pytest
 pytest_plugins = ["sphinx.testing.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
+ROOTS = Path(__file__).resolve().parent / "roots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,6 +34,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    """Where Sphinx's ``@pytest.mark.sphinx(testroot=NAME)`` finds ``test-NAME``."""
+    return ROOTS
+
+
+def copy_of_root(tempdir: Path, name: str, copy: str) -> Path:
+    """A fresh copy of the test root ``test-NAME``, for a build that needs its own source
+    (another builder, or a changed file); pass it to ``make_app(..., srcdir=...)``."""
+    source = tempdir / copy
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(ROOTS / f"test-{name}", source)
+    return source
 
 
 @dataclass

@@ -2,17 +2,21 @@
 // Run cells of Python read from stdin (a JSON list of strings) in the demos' Pyodide under
 // Node.js; print what they print. For tests only (pyodide_run.py).
 //
-//   node pyodide_run.mjs PYODIDE_DIR [WHEEL...] < cells.json
+//   node pyodide_run.mjs [--ipython] PYODIDE_DIR [WHEEL...] < cells.json
 //
 // Each cell is registered with linecache under the name "<cell N>", as IPython registers a
 // cell, so tracebacks and linecache find its lines; a cell may use top-level await, as in a
-// notebook. Each WHEEL is installed first, as `%pip install` does in the browser.
+// notebook. With --ipython the cells run in IPython instead, as the browser kernel runs them
+// (get_ipython, cell events, magics). Each WHEEL is installed first, as `%pip install` does
+// in the browser.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [dist, ...wheels] = process.argv.slice(2).map((arg) => path.resolve(arg));
+const args = process.argv.slice(2);
+const ipython = args[0] === "--ipython";
+const [dist, ...wheels] = args.slice(ipython ? 1 : 0).map((arg) => path.resolve(arg));
 if (!dist) {
-  console.error("usage: node pyodide_run.mjs PYODIDE_DIR [WHEEL...] < cells.json");
+  console.error("usage: node pyodide_run.mjs [--ipython] PYODIDE_DIR [WHEEL...] < cells.json");
   process.exit(2);
 }
 const chunks = [];
@@ -27,6 +31,24 @@ for (const wheel of wheels) {
   await pyodide.loadPackage(wheel, { messageCallback: () => {} });
 }
 const globals = pyodide.toPy({ __name__: "__main__", CELLS: cells });
+if (ipython) {
+  await pyodide.loadPackage("ipython", { messageCallback: () => {} });
+  await pyodide.runPythonAsync(
+    `
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+for cell in CELLS:
+    result = await shell.run_cell_async(
+        cell, store_history=True, transformed_cell=shell.transform_cell(cell)
+    )
+    shell.events.trigger("post_execute")
+    shell.events.trigger("post_run_cell", result)
+    result.raise_error()
+`,
+    { globals },
+  );
+  process.exit(0);
+}
 await pyodide.runPythonAsync(
   `
 import ast, linecache

@@ -16,13 +16,16 @@ RUNNER = Path(__file__).with_name("pyodide_run.mjs")
 TIMEOUT = 600
 
 
-def run_in_pyodide(pyodide: Path, cells: str | list[str], wheels: tuple[Path, ...] = ()) -> str:
-    """What ``cells`` (one cell, or several in order) print when the demos' Pyodide runs them."""
+def run_in_pyodide(
+    pyodide: Path, cells: str | list[str], wheels: tuple[Path, ...] = (), *, ipython: bool = False
+) -> str:
+    """What ``cells`` (one cell, or several in order) print when the demos' Pyodide runs them;
+    with ``ipython``, in IPython, as the browser kernel runs a notebook's cells."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node was not found; the demos' Pyodide runs under Node.js")
     result = subprocess.run(
-        [node, str(RUNNER), str(pyodide), *map(str, wheels)],
+        [node, str(RUNNER), *(["--ipython"] if ipython else []), str(pyodide), *map(str, wheels)],
         input=json.dumps([cells] if isinstance(cells, str) else cells),
         capture_output=True,
         text=True,

@@ -59,12 +59,12 @@ def cgroup_300() -> Any:
 class Kernel:
     """A real kernel and a client; ``run`` executes a cell and returns its outputs."""
 
-    def __init__(self, manager: Any) -> None:
+    def __init__(self, manager: Any, client: Any = None) -> None:
         self.manager = manager
-        self.connect()
+        self.connect(client)
 
-    def connect(self) -> None:
-        self.client = self.manager.client()
+    def connect(self, client: Any = None) -> None:
+        self.client = client or self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
 
@@ -223,12 +223,13 @@ def test_after_a_segfault_the_first_cell_names_sigsegv_and_the_line(
 ) -> None:
     installed = _install(tmp_path, "install", "--user")
     assert installed.returncode == 0, installed.stderr
-    config = json.loads(
-        (tmp_path / "ipython/profile_default/ipython_kernel_config.json").read_text()
-    )
+    config_file = tmp_path / "ipython/profile_default/ipython_kernel_config.json"
+    config = json.loads(config_file.read_text())
     assert config["InteractiveShellApp"]["extensions"] == ["troubleshooter"]
+    config_file.write_text(json.dumps({**config, "Troubleshooter": {"stop": 80}}))
     kernel = start_kernel(cgroup_300)
-    assert "guard on" in text_of(kernel.run("%troubleshooter"))  # loaded at start
+    settings = text_of(kernel.run("%troubleshooter"))  # loaded at start, with the config's stop
+    assert "guard on (warn at 80%, stop at 80%" in settings
     kernel.client.execute(SEGFAULT)
     assert _wait_for_death(kernel) == -11
     kernel.restart()
@@ -239,10 +240,7 @@ def test_after_a_segfault_the_first_cell_names_sigsegv_and_the_line(
     assert "?step=" in plain
     removed = _install(tmp_path, "uninstall")
     assert removed.returncode == 0, removed.stderr
-    config = json.loads(
-        (tmp_path / "ipython/profile_default/ipython_kernel_config.json").read_text()
-    )
-    assert config == {}
+    assert json.loads(config_file.read_text()) == {"Troubleshooter": {"stop": 80}}
 
 
 def test_a_clean_shutdown_shows_nothing_and_a_corrupt_record_one_line(
@@ -251,6 +249,9 @@ def test_a_clean_shutdown_shows_nothing_and_a_corrupt_record_one_line(
     kernel = start_kernel(None)
     kernel.run("%load_ext troubleshooter")
     kernel.run("x = 1")
+    settings = text_of(kernel.run("%troubleshooter warn 70 stop 80"))
+    assert "guard on (warn at 70%, stop at 80%" in settings
+    assert "guard off" in text_of(kernel.run("%troubleshooter off"))
     kernel.restart(now=False)  # asks the kernel to shut down, then starts it again
     outputs = kernel.run("%load_ext troubleshooter")
     assert outputs == [], text_of(outputs)
@@ -345,11 +346,33 @@ def test_the_server_extension_records_a_sigkill_and_emits_the_event(tmp_path: Pa
         )  # fmt: skip
         assert event["confidence"] in ("confirmed", "likely", "guess")
         assert str(tmp_path) not in line  # no path of the user's files
+        # the server restarted the kernel (same connection file): its first cell names the signal
+        assert _wait_for(lambda: len(list(folder.glob(f"{kernel_id}-*.json"))) == 2)  # restarted
+        restarted = _client_of(tmp_path / "runtime" / f"kernel-{kernel_id}.json")
+        plain = text_of(restarted.run("1"))
+        restarted.client.stop_channels()
+        assert "Exit status -9 (signal SIGKILL), as the Jupyter server saw it." in plain
     finally:
         server.terminate()
         _, log = server.communicate(timeout=30)
     assert f"troubleshooter: kernel {kernel_id} ended (SIGKILL): " in log
     assert "?step=" in log
+
+
+def _client_of(connection_file: Path) -> Kernel:
+    """A client of a kernel the server runs, through its connection file."""
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    return Kernel(_AlwaysAlive(), client)
+
+
+class _AlwaysAlive:
+    """Stands for a manager where the server owns the kernel: ``Kernel.run`` asks it."""
+
+    def is_alive(self) -> bool:
+        return True
 
 
 def _our_event(log: Path) -> str | None:
@@ -364,3 +387,67 @@ def _answers(call: Any) -> bool:
         return call("/status") is not None
     except OSError:
         return False
+
+
+@pytest.mark.parametrize(
+    ("version", "files", "usage", "working_set"),
+    [
+        (1, {"memory.usage_in_bytes": "300", "memory.stat": "total_inactive_file 100"}, 300, 200),
+        (2, {"memory.current": "300\n", "memory.stat": "anon 150\ninactive_file 40\n"}, 300, 260),
+    ],
+)  # fmt: skip
+def test_the_guard_reads_cgroup_v1_and_v2_and_leaves_out_page_cache_it_can_drop(
+    tmp_path: Path, version: int, files: dict[str, str], usage: int, working_set: int
+) -> None:
+    from troubleshooter.companion.guard import Meter
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    meter = Meter({"version": version, "dir": str(tmp_path), "limit": 1000}, machine_total=4000)
+    assert (meter.limit, meter.source) == (1000, f"memory cgroup v{version}")
+    assert meter.usage() == usage
+    assert meter.working_set(usage) == working_set
+    (tmp_path / "memory.stat").unlink()  # unreadable: the whole usage counts
+    assert meter.working_set(usage) == usage
+
+
+def test_install_keeps_the_other_settings_and_uninstall_only_removes_its_own(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ipython" / "profile_default" / "ipython_kernel_config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"InteractiveShellApp": {"extensions": ["autoreload"]}, "X": 1}))
+    assert _install(tmp_path, "install").returncode == 0
+    assert json.loads(config.read_text())["InteractiveShellApp"]["extensions"] == [
+        "autoreload",
+        "troubleshooter",
+    ]
+    assert "already in" in _install(tmp_path, "install").stdout
+    assert _install(tmp_path, "uninstall").returncode == 0
+    assert json.loads(config.read_text()) == {
+        "InteractiveShellApp": {"extensions": ["autoreload"]},
+        "X": 1,
+    }
+    config.write_text("[1, 2]")
+    broken = _install(tmp_path, "install")
+    assert broken.returncode == 1 and "does not hold a JSON object" in broken.stderr
+
+
+def test_old_records_are_pruned_to_three_per_kernel_and_a_week(tmp_path: Path) -> None:
+    from troubleshooter.companion import record
+
+    now = time.time()
+    for pid in range(100, 105):  # five records of kernel "a", a minute apart
+        path = tmp_path / f"a-{pid}.json"
+        path.write_text("{}")
+        path.with_suffix(".crash").write_text("")
+        os.utime(path, (now - 60 * (105 - pid),) * 2)
+    old = tmp_path / "b-7.json"
+    old.write_text("{}")
+    os.utime(old, (now - 8 * 86400,) * 2)
+    keep = str(tmp_path / "a-100.json")  # this kernel's own, the oldest
+    assert record.prune(str(tmp_path), keep={keep}, now=now) == 2
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "a-100.json", "a-102.json", "a-103.json", "a-104.json"
+    ]  # fmt: skip
+    assert not (tmp_path / "a-101.crash").exists()

@@ -25,6 +25,7 @@ from troubleshooter.sphinxext.lite import bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILES = sorted((ROOT / "docs" / "demos").glob("*.py"))
+NOTEBOOK = ROOT / "docs" / "demos" / "diagnostics.ipynb"
 CACHE = lite.default_cache(ROOT)
 # <link> relations a browser fetches (a canonical link is only an address).
 FETCHED_LINKS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "manifest"}
@@ -305,9 +306,16 @@ def test_the_demos_page_offers_every_demo(site):
     page = soup(site.html / "demos.html")
     shown = [section["id"] for section in page.select("section.memory-demo")]
     assert shown == [f"demo-{name.replace('_', '-')}" for name in _demos_on_page()]
+    notebook = page.select_one('[data-lite-src*="path=demos/diagnostics.ipynb"]')
     if HAS_NPM:
-        assert len(page.select(".memory-demo-run button")) == len(shown)
+        assert len(page.select("section.memory-demo .memory-demo-run button")) == len(shown)
+        assert notebook.select_one("button").get_text() == "Open the notebook here"
         assert (site.html / "lite" / "repl" / "index.html").exists()
+        assert (site.html / "lite" / "notebooks" / "index.html").exists()
+        assert (site.html / "lite" / "files" / "demos" / "diagnostics.ipynb").exists()
         assert (site.html / "lite" / "static" / "pyodide" / "pyodide.asm.wasm").exists()
     else:
-        assert len(page.select(".memory-demo-unavailable")) == len(shown)
+        assert len(page.select(".memory-demo-unavailable")) == len(shown) + 1
+    # The same notebook, to download and run in one's own Jupyter.
+    download = page.select_one('a.download[href$="diagnostics.ipynb"]')
+    assert (site.html / download["href"]).read_bytes() == NOTEBOOK.read_bytes()

@@ -37,13 +37,33 @@ def _outside(urls: list[str]) -> list[str]:
     return [url for url in urls if urlsplit(url).hostname not in {"127.0.0.1", None}]
 
 
-def test_nothing_of_jupyterlite_loads_before_the_click(page, server, requests, page_log):
+def test_nothing_of_jupyterlite_loads_before_the_reader_points_or_clicks(
+    page, server, requests, page_log
+):
     page.goto(server + "demos.html", wait_until="networkidle")
     buttons = page.get_by_role("button", name="Run this demo")
     expect(buttons.first).to_be_visible()
     assert buttons.count() == page.locator("section.memory-demo").count() >= 3
     assert [url for url in requests if _is_lite(url)] == []
     assert page.locator("iframe").count() == 0
+    assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+def test_pointing_at_a_button_starts_the_demo_out_of_sight(page, server, requests, page_log):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    assert [url for url in requests if _is_lite(url)] == []
+    section = page.locator(f"#demo-{RUN.name.replace('_', '-')}")
+    section.get_by_role("button", name="Run this demo").hover()  # intent: starts the load
+    frame = section.locator("iframe")
+    expect(frame).to_have_attribute("aria-hidden", "true")
+    page.wait_for_timeout(1000)
+    assert any(_is_lite(url) and url.endswith("pyodide.asm.wasm") for url in requests)
+    assert frame.bounding_box()["x"] < 0  # laid out, but off the screen
+    # Pointing at another demo gives up the first: one hidden start at a time.
+    page.locator("section.memory-demo").first.get_by_role("button", name="Run this demo").hover()
+    expect(page.locator("iframe.memory-demo-frame")).to_have_count(1)
+    expect(section.locator("iframe")).to_have_count(0)
+    assert _outside(requests) == []
     assert page_log.console_errors == [] and page_log.page_errors == []
 
 
@@ -80,3 +100,23 @@ def test_the_demos_page_has_no_accessibility_violations(page, server, scheme):
     page.goto(server + "demos.html", wait_until="networkidle")
     violations = axe.run(page).response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations] == []
+
+
+def test_the_diagnostics_notebook_runs_in_jupyterlite_on_sample_files(
+    page, server, requests, page_log
+):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    page.get_by_role("button", name="Open the notebook here").click()
+    frame = page.frame_locator("iframe[title='Notebook in your browser: diagnostics.ipynb']")
+    expect(frame.get_by_text("Python (Pyodide)").first).to_be_visible(timeout=START_TIMEOUT_MS)
+    frame.get_by_role("menuitem", name="Run").first.click()
+    frame.get_by_text("Run All Cells").first.click()
+    outputs = frame.locator(".jp-OutputArea-output")
+    expect(outputs.filter(has_text="this cell").nth(2)).to_be_visible(timeout=START_TIMEOUT_MS)
+    # Text content, not inner text: the notebook hides the cells scrolled out of its view.
+    printed = "\n".join(outputs.all_text_contents())
+    assert "Reading sample files (this is the browser)" in printed
+    assert "OOM kills:      1" in printed
+    assert "[memory] this cell: +47.7 MiB" in printed
+    assert _outside(requests) == []
+    assert page_log.console_errors == [] and page_log.page_errors == []

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import ROOTS, copy_of_root
 
 from troubleshooter.loader import load_tree
 from troubleshooter.model import Outcome, Question
 
-ROOTS = Path(__file__).parent / "roots"
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
-
-
-@pytest.fixture(scope="session")
-def rootdir() -> Path:
-    return ROOTS
 
 
 def page(app, name: str = "index") -> BeautifulSoup:
@@ -271,13 +267,8 @@ def test_text_builder_fallback(app):
 
 
 @pytest.mark.parametrize("builder", ["latex", "man", "texinfo", "singlehtml", "dirhtml"])
-def test_other_builders_build_cleanly(make_app, sphinx_test_tempdir, rootdir, builder):
-    import shutil
-
-    source = sphinx_test_tempdir / f"wizard-{builder}"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(rootdir / "test-wizard", source)
-    app = make_app(builder, srcdir=source)
+def test_other_builders_build_cleanly(make_app, sphinx_test_tempdir, builder):
+    app = make_app(builder, srcdir=copy_of_root(sphinx_test_tempdir, "wizard", builder))
     app.build()
     assert app.warning.getvalue() == ""
 
@@ -308,14 +299,8 @@ def test_bad_platform_entries_warn_once_naming_the_option(app):
     assert "Hub" in page(app).select_one("div.ts-wizard").get_text()
 
 
-def test_a_platform_that_is_not_a_dict_warns_naming_the_option(
-    make_app, sphinx_test_tempdir, rootdir
-):
-    import shutil
-
-    source = sphinx_test_tempdir / "wizard-platform-str"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(rootdir / "test-wizard", source)
+def test_a_platform_that_is_not_a_dict_warns_naming_the_option(make_app, sphinx_test_tempdir):
+    source = copy_of_root(sphinx_test_tempdir, "wizard", "platform-str")
     with (source / "conf.py").open("a", encoding="utf-8") as conf:
         conf.write('troubleshooter_platform = "Hub"\n')
     app = make_app("html", srcdir=source)
@@ -334,3 +319,43 @@ def test_broken_tree_is_an_error_naming_file_and_ids(app):
     assert "troubleshooter-wizard" in warnings and "troubleshooter-flowchart" in warnings
     assert "Traceback" not in warnings
     assert page(app).select_one(".ts-wizard") is None
+
+
+def resolved_doctree(app, docname: str):
+    """The page's doctree as the builder writes it."""
+    with warnings.catch_warnings():  # Sphinx 9 asks for ``tags=``, which 8.2 does not know
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return app.env.get_and_resolve_doctree(docname, app.builder)
+
+
+def resolved_section(app, docname: str, section_id: str) -> str:
+    """A section of the page's doctree as the builder writes it."""
+    from docutils import nodes
+
+    doctree = resolved_doctree(app, docname)
+    [section] = [s for s in doctree.findall(nodes.section) if section_id in s["ids"]]
+    return section.pformat()
+
+
+@pytest.mark.sphinx("text", testroot="wizard")
+def test_text_fallback_doctree(app, file_regression):
+    """The whole tree in words, as builders other than HTML get it."""
+    app.build()
+    file_regression.check(resolved_section(app, "index", "full-tree"), extension=".xml")
+
+
+@pytest.mark.sphinx("text", testroot="wizard")
+def test_text_fallback_doctree_of_a_light_page(app, file_regression):
+    app.build()
+    section = resolved_section(app, "summary", "a-page-that-links-to-the-text-version")
+    file_regression.check(section, extension=".xml")
+
+
+@pytest.mark.sphinx("html", testroot="wizard")
+def test_html_written_tree_doctree(app, file_regression):
+    """The same tree for HTML: sections with rubric headings, answers linking in the page."""
+    from troubleshooter.sphinxext.wizard import wizard
+
+    app.build()
+    [node] = resolved_doctree(app, "index").findall(wizard)
+    file_regression.check(node[0].pformat(), extension=".xml")

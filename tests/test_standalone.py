@@ -115,7 +115,8 @@ def test_the_site_ships_the_file_with_its_own_names(site: Any) -> None:
     )
     assert shipped.read_text() == expected
     page = (site.html / "diagnose.html").read_text()
-    assert f'href="_static/{standalone.FILENAME}" download=' in page
+    link = re.search(rf'<a [^>]*href="_static/{standalone.FILENAME}"[^>]*>', page)
+    assert link is not None and f'download="{standalone.FILENAME}"' in link.group()
 
 
 @pytest.mark.parametrize("start", ["curl -fsSLO", 'python3 -c "import urllib'])

@@ -4,18 +4,12 @@ site's own polish (CSS purge, accessibility fixes, copy buttons) lives in docs/_
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_of_root
 
-ROOTS = Path(__file__).parent / "roots"
 OWN_ASSETS = {"wizard.css", "wizard.js", "demos.js", "troubleshooter-diagnose.py"}
-
-
-@pytest.fixture(scope="session")
-def rootdir() -> Path:
-    return ROOTS
 
 
 def static_files(outdir: Path) -> dict[str, bytes]:
@@ -32,9 +26,7 @@ def builds(make_app, sphinx_test_tempdir):
     """The same host site built with the troubleshooter and without any extension."""
     apps = {}
     for name, extensions in (("without", []), ("with", ["troubleshooter"])):
-        source = sphinx_test_tempdir / f"theme-{name}"
-        shutil.rmtree(source, ignore_errors=True)
-        shutil.copytree(ROOTS / "test-theme", source)
+        source = copy_of_root(sphinx_test_tempdir, "theme", name)
         conf = source / "conf.py"
         conf.write_text(
             conf.read_text("utf-8").replace('["troubleshooter"]', repr(extensions)), "utf-8"

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
+
+from .facts import UNLIMITED, CgroupCounters, CgroupFacts, CgroupPlace, MachineFacts, Mount
+
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Callable
 
 Root = Union[str, "os.PathLike[str]"]
 
-UNLIMITED = "unlimited"
 MAX_FILE = 1 << 20  # bytes read from one file at most
 _HUGE = 1 << 60  # cgroup v1 writes "no limit" as a number close to 2**63
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
@@ -73,7 +77,7 @@ def parse_limit(text: str | None) -> int | str | None:
 # --- machine memory --------------------------------------------------------------------
 
 
-def parse_meminfo(text: str | None) -> dict[str, int | None]:
+def parse_meminfo(text: str | None) -> MachineFacts:
     """``/proc/meminfo``: total and available memory in bytes."""
     fields: dict[str, int] = {}
     for line in (text or "").splitlines():
@@ -87,7 +91,7 @@ def parse_meminfo(text: str | None) -> dict[str, int | None]:
     return {"total": fields.get("MemTotal"), "available": available}
 
 
-def read_meminfo(root: Root = "/") -> dict[str, int | None]:
+def read_meminfo(root: Root = "/") -> MachineFacts:
     return parse_meminfo(read_text(root, "/proc/meminfo"))
 
 
@@ -106,12 +110,12 @@ def parse_proc_cgroup(text: str | None) -> dict[str, str]:
     return paths
 
 
-def parse_mountinfo(text: str | None) -> list[dict[str, str]]:
+def parse_mountinfo(text: str | None) -> list[Mount]:
     """The cgroup mounts in ``/proc/PID/mountinfo``.
 
     Each is ``{"root", "mountpoint", "fstype", "options"}``.
     """
-    mounts = []
+    mounts: list[Mount] = []
     for line in (text or "").splitlines():
         left, sep, right = line.partition(" - ")
         fields, tail = left.split(), right.split()
@@ -128,7 +132,7 @@ def parse_mountinfo(text: str | None) -> list[dict[str, str]]:
     return mounts
 
 
-def find_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any] | None:
+def find_memory_cgroup(root: Root = "/", pid: str = "self") -> CgroupPlace | None:
     """The memory cgroup of a process: ``{"version", "path", "dir"}``, or ``None``.
 
     ``path`` is the cgroup as ``/proc/PID/cgroup`` names it, ``dir`` the directory
@@ -152,7 +156,7 @@ def find_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any] | 
     return None
 
 
-def _cgroup_dir(root: Root, mount: dict[str, str], path: str, probe: str) -> str | None:
+def _cgroup_dir(root: Root, mount: Mount, path: str, probe: str) -> str | None:
     """The directory of ``path`` under ``mount`` that holds ``probe``, if any."""
     mount_root = mount["root"].rstrip("/")
     relative = path[len(mount_root) :] if path.startswith(mount_root + "/") else path
@@ -166,41 +170,37 @@ def _cgroup_dir(root: Root, mount: dict[str, str], path: str, probe: str) -> str
     return None
 
 
-def read_memory_cgroup(root: Root = "/", pid: str = "self") -> dict[str, Any]:
+def read_memory_cgroup(root: Root = "/", pid: str = "self") -> CgroupFacts:
     """Limit, usage, peak and OOM counters of the memory cgroup of ``pid``."""
     found = find_memory_cgroup(root, pid)
-    facts: dict[str, Any] = {
-        "version": None,
-        "path": None,
-        "dir": None,
-        "limit": None,
-        "usage": None,
-        "peak": None,
-        "oom_kills": None,
-        "ooms": None,
-        "failcnt": None,
-    }
     if found is None:
-        return facts
-    facts.update(found)
+        return {
+            "version": None,
+            "path": None,
+            "dir": None,
+            "limit": None,
+            "usage": None,
+            "peak": None,
+            "oom_kills": None,
+            "ooms": None,
+            "failcnt": None,
+        }
     folder = found["dir"]
     if found["version"] == 1:
-        facts.update(parse_cgroup_v1(lambda name: _read_in(folder, name)))
+        counters = parse_cgroup_v1(lambda name: _read_in(folder, name))
     else:
-        facts.update(parse_cgroup_v2(lambda name: _read_in(folder, name)))
-        facts["limit"] = _v2_effective_limit(folder, facts["limit"], root)
-    return facts
+        counters = parse_cgroup_v2(lambda name: _read_in(folder, name))
+        counters["limit"] = _v2_effective_limit(folder, counters["limit"], root)
+    return {"version": found["version"], "path": found["path"], "dir": folder, **counters}
 
 
-def parse_cgroup_v1(read: Any) -> dict[str, Any]:
+def parse_cgroup_v1(read: Callable[[str], str | None]) -> CgroupCounters:
     """cgroup v1 memory files, through ``read(name) -> text or None``."""
     limit = parse_limit(read("memory.limit_in_bytes"))
     stat = parse_key_values(read("memory.stat"))
     if "hierarchical_memory_limit" in stat:  # a parent's limit may be lower
         inherited = parse_limit(str(stat["hierarchical_memory_limit"]))
-        if isinstance(inherited, int) and (
-            limit == UNLIMITED or limit is None or inherited < limit
-        ):
+        if isinstance(inherited, int) and (not isinstance(limit, int) or inherited < limit):
             limit = inherited
     oom_control = parse_key_values(read("memory.oom_control"))
     return {
@@ -213,7 +213,7 @@ def parse_cgroup_v1(read: Any) -> dict[str, Any]:
     }
 
 
-def parse_cgroup_v2(read: Any) -> dict[str, Any]:
+def parse_cgroup_v2(read: Callable[[str], str | None]) -> CgroupCounters:
     """cgroup v2 memory files, through ``read(name) -> text or None``."""
     events = parse_key_values(read("memory.events"))
     return {
@@ -226,7 +226,7 @@ def parse_cgroup_v2(read: Any) -> dict[str, Any]:
     }
 
 
-def _v2_effective_limit(folder: str, limit: Any, root: Root) -> Any:
+def _v2_effective_limit(folder: str, limit: int | str | None, root: Root) -> int | str | None:
     """The lowest ``memory.max`` from the cgroup up to the top of the mount."""
     top = os.path.realpath(os.fspath(root))
     current = os.path.dirname(folder)

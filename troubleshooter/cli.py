@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
 
 COMMANDS = {
     "walk": "troubleshooter.walk",
@@ -18,7 +19,7 @@ COMMANDS = {
 }
 
 
-def _available() -> dict[str, object]:
+def _available() -> dict[str, ModuleType]:
     modules = {}
     for name, module_name in COMMANDS.items():
         try:

@@ -49,7 +49,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
 from .evidence import collect
@@ -58,15 +58,18 @@ from .report import render
 from .signals import Death, best_answer, death_from, parse_exit_code, parse_signal
 from .state import load_state, save_state, state_entry, state_key, state_path
 
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Mapping
+
 HELP = "read this machine's evidence and name why the kernel died"
 
 TREE_ID = "kernel-terminated"
-TREE_DATA: dict[str, Any] | None = None  # the downloadable single file carries the tree here
+TREE_DATA: Mapping[str, Any] | None = None  # the downloadable single file carries the tree here
 FALLBACK_OUTCOME = "report"
 
 
 @dataclass
-class Step:
+class Answered:
     """One question answered: which answer, whether measured or assumed, and why."""
 
     question: str
@@ -84,7 +87,7 @@ class Verdict:
     steps: list[str]
     link: str
     guide: str
-    path: list[Step]
+    path: list[Answered]
     facts: dict[str, Any]
     check_next: str | None = None  # the first question answered by assumption
     counters: dict[str, Any] = field(default_factory=dict)
@@ -120,7 +123,7 @@ class Verdict:
 # --- walking the tree ----------------------------------------------------------------------
 
 
-def load_tree_data() -> dict[str, Any] | None:
+def load_tree_data() -> Mapping[str, Any] | None:
     """The kernel-terminated tree as ``Tree.to_json_dict()`` gives it, or ``None``."""
     if TREE_DATA is not None:
         return TREE_DATA
@@ -132,7 +135,7 @@ def load_tree_data() -> dict[str, Any] | None:
         return None
 
 
-def hinted_answer(question: dict[str, Any], death: Death) -> str | None:
+def hinted_answer(question: Mapping[str, Any], death: Death) -> str | None:
     """The answer whose deep-link hints fit ``death`` (the rule in ``model``'s docstring)."""
     answers = question.get("answers", [])
     hints = ((a.get("signals", []), a.get("exit_codes", [])) for a in answers)
@@ -140,32 +143,32 @@ def hinted_answer(question: dict[str, Any], death: Death) -> str | None:
     return None if index is None else answers[index]["id"]
 
 
-def walk(tree: dict[str, Any], case: Case) -> tuple[list[Step], str]:
+def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Answered], str]:
     """Answer questions from the start until an outcome, or a question nobody can answer."""
     nodes = tree["nodes"]
     node_id = tree["start"]
-    path: list[Step] = []
+    path: list[Answered] = []
     while nodes[node_id]["kind"] == "question" and len(path) < len(nodes):
         question = nodes[node_id]
         hinted = hinted_answer(question, case.death)
         if hinted is not None:
-            step = Step(node_id, hinted, True, [])
+            answered = Answered(node_id, hinted, True, [])
         elif node_id in READERS:
             answer, measured, evidence = READERS[node_id](case)
-            step = Step(node_id, answer, measured, evidence)
+            answered = Answered(node_id, answer, measured, evidence)
         else:
-            step = Step(node_id, None, False, [])
+            answered = Answered(node_id, None, False, [])
         targets = {a["id"]: a["target"] for a in question["answers"]}
-        if step.answer not in targets:
-            step.answer = None
-            path.append(step)
+        if answered.answer not in targets:
+            answered.answer = None
+            path.append(answered)
             break
-        path.append(step)
-        node_id = targets[step.answer]
+        path.append(answered)
+        node_id = targets[answered.answer]
     return path, node_id
 
 
-def _outcomes_below(tree: dict[str, Any], node_id: str) -> list[str]:
+def _outcomes_below(tree: Mapping[str, Any], node_id: str) -> list[str]:
     nodes, seen, found, todo = tree["nodes"], set(), [], [node_id]
     while todo:
         current = todo.pop(0)
@@ -191,7 +194,7 @@ def _death_evidence(death: Death, who: str = "The kernel") -> list[str]:
 
 
 def diagnose(
-    facts: dict[str, Any],
+    facts: Mapping[str, Any],
     *,
     message: str | None = None,
     signal: str | int | None = None,
@@ -200,7 +203,7 @@ def diagnose(
     code: str | None = None,
     run: dict[str, Any] | None = None,
     previous: dict[str, Any] | None = None,
-    tree: dict[str, Any] | None = None,
+    tree: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """The verdict for ``facts`` (see the module docstring). Pure: reads no files."""
     facts = facts if isinstance(facts, dict) else {}
@@ -231,6 +234,7 @@ def diagnose(
     path, node_id = walk(tree, case)
     nodes = tree["nodes"]
     stopped = nodes[node_id]["kind"] != "outcome"
+    outcome_id: str | None
     if stopped:
         below = _outcomes_below(tree, node_id)
         causes = {nodes[o]["cause"] for o in below}
@@ -244,8 +248,8 @@ def diagnose(
     cause = outcome["cause"] if outcome else "unknown"
     unsure = next((s.question for s in path if not s.measured), None)
     evidence = _death_evidence(death, "The kernel" if run is None else "The code")
-    for step in path:
-        evidence.extend(line for line in step.evidence if line not in evidence)
+    for answered in path:
+        evidence.extend(line for line in answered.evidence if line not in evidence)
     title = outcome["title"] if outcome else "No outcome fits"
     return Verdict(
         cause=cause,

@@ -7,29 +7,10 @@ that is missing, unreadable or full of garbage gives ``None`` ("unknown") and
 never an exception. The ``parse_*`` functions take the text of one file and are
 pure, for callers that already hold the text.
 
-``collect(root)`` gathers everything into one JSON-ready dict, the ``facts`` that
-``troubleshooter.diagnose.diagnose`` reads. Sizes are bytes, times are seconds,
-``None`` means unknown and the string ``"unlimited"`` means no limit::
-
-    {
-      "machine": {"total", "available"},
-      "cgroup": {"version": 1 | 2 | None, "path", "dir", "limit", "usage", "peak",
-                 "oom_kills", "ooms", "failcnt"},
-      "processes": {"scanned", "truncated", "top": [PROCESS], "kernels": [PROCESS],
-                    "threads", "uid"},
-      "limits": {"nproc", "as", "stack"},           # each [soft, hard]
-      "disk": [{"path", "free", "total"}],
-      "kernel_log": {"source", "oom_kills": [KILL], "segfaults": [FAULT], "traps": [FAULT]},
-      "uptime", "started",                           # seconds since boot; age of PID 1
-      "boot_id",
-      "python": {"version", "executable"},
-      "packages": {name: version or None},
-    }
-
-where PROCESS is ``{"pid", "name", "rss", "peak", "threads", "kernel", "age",
-"connection"}``, KILL is ``{"pid", "name", "anon_rss", "memcg", "ago", "text"}``
-and FAULT is ``{"pid", "name", "address", "sp", "ago", "text"}`` (``ago``:
-seconds before the reading; ``None`` when unknown).
+``collect(root)`` gathers everything into one JSON-ready dict, the ``Facts``
+that ``troubleshooter.diagnose.diagnose`` reads (``troubleshooter.facts`` names
+every key). Sizes are bytes, times are seconds, ``None`` means unknown and the
+string ``"unlimited"`` means no limit.
 """
 
 from __future__ import annotations
@@ -38,17 +19,29 @@ import os
 import re
 import sys
 import time
-from typing import Any
 
 from .cgroup import (
     MAX_FILE,
-    UNLIMITED,
     Root,
     host_path,
     read_meminfo,
     read_memory_cgroup,
     read_text,
     to_int,
+)
+from .facts import (
+    UNLIMITED,
+    Disk,
+    Facts,
+    Fault,
+    KernelLog,
+    Kill,
+    Limits,
+    LogEntries,
+    MachineFacts,
+    Process,
+    Processes,
+    Status,
 )
 
 PACKAGES = (
@@ -84,7 +77,7 @@ _TRAP = re.compile(r"traps: (\S+?)\[(\d+)\] trap invalid opcode")
 # --- processes -------------------------------------------------------------------------
 
 
-def parse_status(text: str | None) -> dict[str, Any]:
+def parse_status(text: str | None) -> Status:
     """``/proc/PID/status``: name, uid, resident memory now and at peak (bytes), threads."""
     fields: dict[str, str] = {}
     for line in (text or "").splitlines():
@@ -117,30 +110,30 @@ def is_kernel(argv: list[str]) -> bool:
 
 def read_processes(
     root: Root = "/", top: int = TOP_PROCESSES, limit: int = MAX_PROCESSES
-) -> dict[str, Any]:
+) -> Processes:
     """The processes using the most memory, every Jupyter kernel, and our user's threads."""
-    facts: dict[str, Any] = {
-        "scanned": 0,
-        "truncated": False,
-        "top": [],
-        "kernels": [],
-        "threads": None,
-        "uid": None,
-    }
     try:
         pids = [name for name in os.listdir(host_path(root, "/proc")) if name.isdigit()]
     except OSError:
-        return facts
-    if len(pids) > limit:
-        facts["truncated"] = True
-        pids = pids[:limit]
+        return {
+            "scanned": 0,
+            "truncated": False,
+            "top": [],
+            "kernels": [],
+            "threads": None,
+            "uid": None,
+        }
+    truncated = len(pids) > limit
+    pids = pids[:limit]
     own = parse_status(read_text(root, "/proc/self/status"))
     uid = own["uid"] if own["uid"] is not None or os.fspath(root) != "/" else _getuid()
     uptime, ticks = read_uptime(root), _clock_ticks()
-    found, threads = [], 0
+    found: list[Process] = []
+    threads = 0
     for pid in pids:
         status = parse_status(read_text(root, f"/proc/{pid}/status"))
-        if status["rss"] is None:
+        rss = status["rss"]
+        if rss is None:
             continue  # a kernel thread, or gone
         if status["uid"] == uid and status["threads"]:
             threads += status["threads"]
@@ -156,7 +149,7 @@ def read_processes(
             {
                 "pid": int(pid),
                 "name": status["name"],
-                "rss": status["rss"],
+                "rss": rss,
                 "peak": status["peak"],
                 "threads": status["threads"],
                 "kernel": kernel,
@@ -165,14 +158,14 @@ def read_processes(
             }
         )
     found.sort(key=lambda process: process["rss"], reverse=True)
-    facts.update(
-        scanned=len(pids),
-        top=found[:top],
-        kernels=[process for process in found if process["kernel"]][:50],
-        threads=threads or None,
-        uid=uid,
-    )
-    return facts
+    return {
+        "scanned": len(pids),
+        "truncated": truncated,
+        "top": found[:top],
+        "kernels": [process for process in found if process["kernel"]][:50],
+        "threads": threads or None,
+        "uid": uid,
+    }
 
 
 def _connection_file(argv: list[str]) -> str | None:
@@ -225,19 +218,24 @@ def _getuid() -> int | None:
 _LIMIT_NAMES = {"Max processes": "nproc", "Max address space": "as", "Max stack size": "stack"}
 
 
-def parse_limits(text: str | None) -> dict[str, list[int | str] | None]:
+def parse_limits(text: str | None) -> Limits:
     """``/proc/PID/limits``: ``{"nproc", "as", "stack"}``, each ``[soft, hard]``."""
-    limits: dict[str, list[int | str] | None] = dict.fromkeys(_LIMIT_NAMES.values())
+    found: dict[str, list[int | str]] = {}
     for line in (text or "").splitlines():
         for title, key in _LIMIT_NAMES.items():
             if line.startswith(title):
                 values = [_limit_value(v) for v in line[len(title) :].split()[:2]]
-                if len(values) == 2 and None not in values:
-                    limits[key] = values
-    return limits
+                pair = [value for value in values if value is not None]
+                if len(pair) == 2:
+                    found[key] = pair
+    return _limits(found)
 
 
-def read_limits(root: Root = "/") -> dict[str, list[int | str] | None]:
+def _limits(found: dict[str, list[int | str]]) -> Limits:
+    return {"nproc": found.get("nproc"), "as": found.get("as"), "stack": found.get("stack")}
+
+
+def read_limits(root: Root = "/") -> Limits:
     """Limits on processes and threads, address space and stack, of this process."""
     limits = parse_limits(read_text(root, "/proc/self/limits"))
     if os.fspath(root) == "/" and all(value is None for value in limits.values()):
@@ -249,24 +247,24 @@ def _limit_value(text: str) -> int | str | None:
     return UNLIMITED if text == "unlimited" else to_int(text)
 
 
-def _resource_limits() -> dict[str, list[int | str] | None]:
-    limits: dict[str, list[int | str] | None] = dict.fromkeys(_LIMIT_NAMES.values())
+def _resource_limits() -> Limits:
+    found: dict[str, list[int | str]] = {}
     try:
         import resource
     except ImportError:
-        return limits
+        return _limits(found)
     for key, name in (("nproc", "RLIMIT_NPROC"), ("as", "RLIMIT_AS"), ("stack", "RLIMIT_STACK")):
         try:
             pair = resource.getrlimit(getattr(resource, name))
         except (AttributeError, ValueError, OSError):
             continue
-        limits[key] = [UNLIMITED if v == resource.RLIM_INFINITY else v for v in pair]
-    return limits
+        found[key] = [UNLIMITED if v == resource.RLIM_INFINITY else v for v in pair]
+    return _limits(found)
 
 
-def read_disks(paths: list[str]) -> list[dict[str, Any]]:
+def read_disks(paths: list[str]) -> list[Disk]:
     """Free and total bytes on the file systems holding ``paths``."""
-    disks = []
+    disks: list[Disk] = []
     for path in paths:
         free = total = None
         try:
@@ -293,13 +291,15 @@ def default_disk_paths() -> list[str]:
 # --- the kernel log --------------------------------------------------------------------
 
 
-def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[dict[str, Any]]]:
+def parse_kernel_log(text: str, uptime: float | None = None) -> LogEntries:
     """OOM kills, segfaults and invalid-opcode traps in kernel log text.
 
     Accepts ``/dev/kmsg`` records (``6,123,4567890,-;message``) and ``dmesg``
     lines (``[ 4.567890] message``). ``uptime`` turns timestamps into ``ago``.
     """
-    found: dict[str, list[dict[str, Any]]] = {"oom_kills": [], "segfaults": [], "traps": []}
+    kills: list[Kill] = []
+    segfaults: list[Fault] = []
+    traps: list[Fault] = []
     memcgs: dict[int, str] = {}
     for line in text.splitlines():
         stamp, message = _log_line(line)
@@ -315,7 +315,7 @@ def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[d
         elif match := _OOM_KILLED.search(message):
             pid = int(match.group(1))
             anon = to_int(match.group(3))
-            found["oom_kills"].append(
+            kills.append(
                 {
                     "pid": pid,
                     "name": match.group(2),
@@ -326,7 +326,7 @@ def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[d
                 }
             )
         elif match := _SEGFAULT.search(message):
-            found["segfaults"].append(
+            segfaults.append(
                 {
                     "pid": int(match.group(2)),
                     "name": match.group(1),
@@ -337,7 +337,7 @@ def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[d
                 }
             )
         elif match := _TRAP.search(message):
-            found["traps"].append(
+            traps.append(
                 {
                     "pid": int(match.group(2)),
                     "name": match.group(1),
@@ -347,7 +347,7 @@ def parse_kernel_log(text: str, uptime: float | None = None) -> dict[str, list[d
                     "text": message.strip()[:300],
                 }
             )
-    return {key: entries[-20:] for key, entries in found.items()}
+    return {"oom_kills": kills[-20:], "segfaults": segfaults[-20:], "traps": traps[-20:]}
 
 
 def _log_line(line: str) -> tuple[float | None, str | None]:
@@ -362,7 +362,7 @@ def _log_line(line: str) -> tuple[float | None, str | None]:
 
 def read_kernel_log(
     root: Root = "/", uptime: float | None = None, seconds: float = LOG_SECONDS
-) -> dict[str, Any]:
+) -> KernelLog:
     """The OOM and crash lines of the kernel log, if this user may read it.
 
     Reads ``/dev/kmsg`` without blocking, for at most ``seconds``; on the real
@@ -418,7 +418,9 @@ def _run_dmesg() -> str | None:
 # --- Python and packages ---------------------------------------------------------------
 
 
-def read_packages(names: tuple[str, ...] = PACKAGES, path: list[str] | None = None) -> dict:
+def read_packages(
+    names: tuple[str, ...] = PACKAGES, path: list[str] | None = None
+) -> dict[str, str | None]:
     """Installed versions of ``names``, from the ``*.dist-info`` folders on ``sys.path``.
 
     Listing the folders is much faster than ``importlib.metadata``; a package
@@ -450,7 +452,7 @@ def read_boot_id(root: Root = "/") -> str | None:
     return text.strip() or None if text else None
 
 
-def _psutil_readings(machine: dict[str, Any], processes: dict[str, Any]) -> tuple[dict, dict]:
+def _psutil_readings(machine: MachineFacts, processes: Processes) -> tuple[MachineFacts, Processes]:
     """Memory and processes from psutil, where it is installed; the inputs unchanged if not."""
     try:
         import psutil
@@ -459,7 +461,8 @@ def _psutil_readings(machine: dict[str, Any], processes: dict[str, Any]) -> tupl
     try:
         memory = psutil.virtual_memory()
         machine = {"total": memory.total, "available": memory.available}
-        now, found = time.time(), []
+        now = time.time()
+        found: list[Process] = []
         fields = ["pid", "name", "memory_info", "cmdline", "num_threads", "create_time"]
         for number, process in enumerate(psutil.process_iter(fields)):
             if number >= MAX_PROCESSES:
@@ -496,8 +499,8 @@ def _psutil_readings(machine: dict[str, Any], processes: dict[str, Any]) -> tupl
 # --- everything ------------------------------------------------------------------------
 
 
-def collect(root: Root = "/", disks: list[str] | None = None) -> dict[str, Any]:
-    """Every reading above, as the ``facts`` dict described in the module docstring.
+def collect(root: Root = "/", disks: list[str] | None = None) -> Facts:
+    """Every reading above, as ``Facts``.
 
     On the real machine (``root="/"``) it also asks the standard library for what
     ``/proc`` does not say (limits without ``/proc``, the Python running it), and

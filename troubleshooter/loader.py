@@ -121,6 +121,7 @@ class _Loader:
                     continue
                 edges[node_id] = []
             kind = entry.get("kind")
+            node: Node | None
             if kind == "question":
                 node = self._question(node_id, entry, where, edges.get(node_id))
             elif kind == "outcome":
@@ -209,7 +210,7 @@ class _Loader:
             guide = ""
         steps = self._steps(entry, where)
         complete = title and text and confirm and cause and guide and steps
-        if not (node_id and complete) or "answers" in entry:
+        if not (node_id and complete) or steps is None or "answers" in entry:
             return None
         return Outcome(node_id, title, cause, text, steps, guide, confirm)
 

@@ -20,7 +20,7 @@ CONTRACT (shared by the loader, the wizard, the terminal walk and diagnose):
   high)`` pairs).
 - ``Outcome``: ``id``, ``title``, ``cause`` (an id from ``troubleshooter.causes``),
   ``text`` (what happened), ``steps`` (the fix, in order, at least one),
-  ``guide`` (a Sphinx label; checked at build time, see ``guide_labels``),
+  ``guide`` (a Sphinx label; checked at build time, see ``Tree.guides``),
   ``confirm`` (how to tell the fix worked).
 - Prose (``text``, ``check``, ``label``, ``title``, ``steps``, ``confirm``) may
   contain inline code in backticks and nothing else of markup, plus platform
@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, cast
 
 from .causes import CAUSES
 from .signals import Death, answer_tier, best_answer
@@ -112,7 +112,7 @@ class Outcome:
 Node = Question | Outcome
 
 
-class Step(NamedTuple):
+class Choice(NamedTuple):
     """One click: the question asked and the answer given."""
 
     question: str
@@ -120,14 +120,50 @@ class Step(NamedTuple):
 
 
 class TreePath(NamedTuple):
-    """A root-to-outcome walk: the steps taken and the outcome reached."""
+    """A root-to-outcome walk: the choices made and the outcome reached."""
 
-    steps: tuple[Step, ...]
+    choices: tuple[Choice, ...]
     outcome: str
 
     @property
     def answers(self) -> list[str]:
-        return [step.answer for step in self.steps]
+        return [choice.answer for choice in self.choices]
+
+
+class AnswerData(TypedDict):
+    id: str
+    label: str
+    target: str
+    signals: NotRequired[list[str]]
+    exit_codes: NotRequired[list[list[int]]]  # [low, high] pairs
+
+
+class QuestionData(TypedDict):
+    kind: Literal["question"]
+    text: str
+    check: str
+    command: NotRequired[str]
+    answers: list[AnswerData]
+
+
+class OutcomeData(TypedDict):
+    kind: Literal["outcome"]
+    title: str
+    cause: str
+    text: str
+    steps: list[str]
+    guide: str
+    confirm: str
+
+
+class TreeData(TypedDict):
+    """``Tree.to_json_dict()``; ``wizard.js`` declares the same shape (``TreeData``)."""
+
+    id: str
+    title: str
+    start: str
+    causes: dict[str, str]  # cause id -> its title
+    nodes: dict[str, QuestionData | OutcomeData]
 
 
 class TreeError(ValueError):
@@ -177,7 +213,7 @@ class Tree:
         taken: list[tuple[Question, Answer]] = []
         for answer_id in answer_ids:
             answer = node.answer(answer_id) if isinstance(node, Question) else None
-            if answer is None:
+            if answer is None or not isinstance(node, Question):
                 raise AnswerError(node, answer_id)
             taken.append((node, answer))
             node = self.nodes[answer.target]
@@ -191,13 +227,13 @@ class Tree:
         """Every root-to-outcome path, depth first, answers in file order."""
         found: list[TreePath] = []
 
-        def visit(node_id: str, steps: tuple[Step, ...]) -> None:
+        def visit(node_id: str, choices: tuple[Choice, ...]) -> None:
             node = self.nodes[node_id]
             if isinstance(node, Outcome):
-                found.append(TreePath(steps, node.id))
+                found.append(TreePath(choices, node.id))
                 return
             for answer in node.answers:
-                visit(answer.target, (*steps, Step(node.id, answer.id)))
+                visit(answer.target, (*choices, Choice(node.id, answer.id)))
 
         visit(self.start, ())
         return found
@@ -220,22 +256,22 @@ class Tree:
         """Outcome id -> its guide label, for the build-time check of labels."""
         return {outcome.id: outcome.guide for outcome in self.outcomes()}
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """The tree for the wizard's ``<script type="application/json">``.
-
-        ``{"id", "title", "start", "causes": {cause id: title}, "nodes": {node id: node}}``
-        where a question is ``{"kind": "question", "text", "check", ["command"],
-        "answers": [{"id", "label", "target", ["signals"], ["exit_codes": [[low, high]]]}]}``
-        and an outcome ``{"kind": "outcome", "title", "cause", "text", "steps",
-        "guide", "confirm"}``. Keys in brackets are left out when empty.
-        """
-        nodes: dict[str, Any] = {}
+    def to_json_dict(self) -> TreeData:
+        """The tree as JSON-ready data: for the wizard's ``<script type="application/json">``,
+        ``diagnose`` and the single file. Optional keys are left out when empty."""
+        nodes: dict[str, QuestionData | OutcomeData] = {}
         for node in self.nodes.values():
+            entry: QuestionData | OutcomeData
             if isinstance(node, Question):
-                entry: dict[str, Any] = {"kind": "question", "text": node.text, "check": node.check}
+                question: dict[str, Any] = {
+                    "kind": "question",
+                    "text": node.text,
+                    "check": node.check,
+                }
                 if node.command:
-                    entry["command"] = node.command
-                entry["answers"] = [_answer_json(answer) for answer in node.answers]
+                    question["command"] = node.command  # before the answers, as people read it
+                question["answers"] = [_answer_json(answer) for answer in node.answers]
+                entry = cast(QuestionData, question)
             else:
                 entry = {
                     "kind": "outcome",
@@ -257,18 +293,13 @@ class Tree:
         }
 
 
-def guide_labels(tree: Tree) -> set[str]:
-    """Every Sphinx label the tree links to (the build checks that each exists)."""
-    return set(tree.guides().values())
-
-
 def _best_answer(question: Question, death: Death) -> Answer | None:
     index = best_answer(((a.signals, a.exit_codes) for a in question.answers), death)
     return None if index is None else question.answers[index]
 
 
-def _answer_json(answer: Answer) -> dict[str, Any]:
-    entry: dict[str, Any] = {"id": answer.id, "label": answer.label, "target": answer.target}
+def _answer_json(answer: Answer) -> AnswerData:
+    entry: AnswerData = {"id": answer.id, "label": answer.label, "target": answer.target}
     if answer.signals:
         entry["signals"] = list(answer.signals)
     if answer.exit_codes:

@@ -15,12 +15,12 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .cgroup import UNLIMITED
+from .facts import UNLIMITED, facts_part
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     # answer id (None: cannot tell), measured (not only assumed), evidence lines
     Reading = tuple[str | None, bool, list[str]]
@@ -51,6 +51,18 @@ CLUES: dict[str, re.Pattern[str]] = {
         "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc",
     }.items()
 }
+# The clues error-output tries, in this order; each is also the id of the answer it gives.
+ERROR_OUTPUT_CLUES = (
+    "numpy",
+    "openmp",
+    "threads",
+    "stack",
+    "iopub",
+    "no-space",
+    "startup",
+    "segfault",
+    "memory",
+)
 _FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+)(?:,)? in (\S+)', re.MULTILINE)
 _RECURSION_LIMIT = re.compile(r"setrecursionlimit\s*\(\s*([^)]*?)\s*\)")
 _SOURCE_FILE = re.compile(r'File "([^"]*?)([A-Za-z_]\w*)\.py"')
@@ -67,7 +79,7 @@ _SHADOW_NAMES = frozenset(
 class Case:
     """Everything known about one death, with helpers that phrase the evidence."""
 
-    facts: dict[str, Any]
+    facts: Mapping[str, Any]
     death: Death
     text: str
     code: str
@@ -75,8 +87,7 @@ class Case:
     previous: dict[str, Any] | None
 
     def part(self, key: str) -> dict[str, Any]:
-        value = self.facts.get(key)
-        return value if isinstance(value, dict) else {}
+        return facts_part(self.facts, key)
 
     def clue(self, name: str) -> str | None:
         """The first line of ``text`` that matches clue ``name``."""
@@ -298,19 +309,9 @@ def read_bus_detail(case: Case) -> Reading:
 
 
 def read_error_output(case: Case) -> Reading:
-    for clue_name, answer in (
-        ("numpy", "numpy"),
-        ("openmp", "openmp"),
-        ("threads", "threads"),
-        ("stack", "stack"),
-        ("iopub", "iopub"),
-        ("no-space", "no-space"),
-        ("startup", "startup"),
-        ("segfault", "segfault"),
-        ("memory", "memory"),
-    ):
-        if clue := case.clue(clue_name):
-            return answer, True, [f"The output says: {clue}"]
+    for name in ERROR_OUTPUT_CLUES:
+        if clue := case.clue(name):
+            return name, True, [f"The output says: {clue}"]
     if shadow := _shadowing_file(case):
         return "startup", True, [shadow]
     full, disks = _full_disks(case)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .cgroup import UNLIMITED
+from .facts import UNLIMITED, facts_part
 
 if TYPE_CHECKING:  # annotations only
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from .diagnose import Verdict
 
@@ -83,12 +83,11 @@ def render(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def describe_facts(facts: dict[str, Any]) -> list[str]:
+def describe_facts(facts: Mapping[str, Any]) -> list[str]:
     """One line per kind of evidence; ``unknown`` for what could not be read."""
 
     def part(key: str) -> dict[str, Any]:
-        value = facts.get(key)
-        return value if isinstance(value, dict) else {}
+        return facts_part(facts, key)
 
     machine, cgroup, processes = part("machine"), part("cgroup"), part("processes")
     limits, log, python = part("limits"), part("kernel_log"), part("python")
@@ -141,7 +140,7 @@ def describe_facts(facts: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append("kernel log  unknown: not readable by this user")
-    packages = facts.get("packages") if isinstance(facts.get("packages"), dict) else {}
+    packages = part("packages")
     found = ", ".join(f"{name} {version}" for name, version in packages.items() if version)
     lines.append(
         f"python      {python.get('version') or 'unknown'} {python.get('executable') or ''}"

@@ -20,6 +20,7 @@ was nothing to run (a missing file, a notebook that is not JSON).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -32,11 +33,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 from .cgroup import read_memory_cgroup
 from .diagnose import Verdict, diagnose, write_out
 from .evidence import collect
+from .facts import Facts
 from .report import render, size_text
 from .signals import parse_exit_code
 
@@ -235,8 +237,9 @@ def execute(target: Target, quiet_stdout: bool = False) -> tuple[Verdict, dict[s
     after = facts["cgroup"]
     stderr = b"".join(tail).decode("utf-8", "replace")
     oom = None
-    if isinstance(before.get("oom_kills"), int) and isinstance(after.get("oom_kills"), int):
-        oom = after["oom_kills"] - before["oom_kills"] if before["path"] == after["path"] else None
+    kills_before, kills_after = before["oom_kills"], after["oom_kills"]
+    if isinstance(kills_before, int) and isinstance(kills_after, int):
+        oom = kills_after - kills_before if before["path"] == after["path"] else None
     death = parse_exit_code(returncode)
     run_facts = {
         "command": target.command,
@@ -263,7 +266,7 @@ def execute(target: Target, quiet_stdout: bool = False) -> tuple[Verdict, dict[s
     return verdict, run_facts
 
 
-def _copy_stderr(stream: BinaryIO, tail: deque[bytes]) -> None:
+def _copy_stderr(stream: io.BufferedIOBase, tail: deque[bytes]) -> None:
     """Pass the code's error output through, keeping its last ``TAIL_BYTES``."""
     kept = 0
     out = getattr(sys.stderr, "buffer", None)
@@ -297,9 +300,9 @@ def _wait(child: subprocess.Popen) -> tuple[int, int | None]:
     return child.returncode, usage.ru_maxrss * scale
 
 
-def _limit(facts: dict[str, Any]) -> int | None:
-    limit = facts["cgroup"].get("limit")
-    total = facts["machine"].get("total")
+def _limit(facts: Facts) -> int | None:
+    limit = facts["cgroup"]["limit"]
+    total = facts["machine"]["total"]
     if isinstance(limit, int):
         return min(limit, total) if isinstance(total, int) else limit
     return total if isinstance(total, int) else None

@@ -60,10 +60,6 @@ class Death:
     signal: str | None = None
     exit_code: int | None = None
 
-    @property
-    def signal_number(self) -> int | None:
-        return SIGNALS.get(self.signal) if self.signal else None
-
 
 def parse_signal(value: str | int | None) -> str | None:
     """``"SIGKILL"``, ``"kill"``, ``"9"``, ``"-9"`` and ``"137"`` all give ``"SIGKILL"``."""

@@ -26,7 +26,17 @@ from . import __version__
 from .causes import SITE_URL
 
 PACKAGE = Path(__file__).parent
-MODULES = ("signals", "causes", "cgroup", "evidence", "report", "readers", "state", "diagnose")
+MODULES = (
+    "signals",
+    "causes",
+    "facts",
+    "cgroup",
+    "evidence",
+    "report",
+    "readers",
+    "state",
+    "diagnose",
+)
 FILENAME = "troubleshooter-diagnose.py"
 OLDEST_PYTHON = (3, 8)
 
@@ -66,9 +76,10 @@ def build(
     is where the links point.
     """
     if tree is None:
-        from .diagnose import load_tree_data
+        from .diagnose import TREE_ID
+        from .loader import load_builtin
 
-        tree = load_tree_data()
+        tree = load_builtin(TREE_ID).to_json_dict()  # a broken tree: TreeError naming the file
     modules = list(modules)
     sources = {name: (package / f"{name}.py").read_text(encoding="utf-8") for name in modules}
     check_names(sources)
@@ -102,10 +113,10 @@ def strip_module(source: str, name: str) -> str:
         start, end = node.lineno - 1, node.end_lineno or node.lineno
         if isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module == "__future__"):
             drop.update(range(start, end))
-        elif node is tree.body[0] and isinstance(node, ast.Expr) and _is_text(node.value):
+        elif node is tree.body[0] and (docstring := _text(node)) is not None:
             drop.update(range(start, end))
             replace[start] = "".join(
-                f"# {line}".rstrip() + "\n" for line in node.value.value.strip().splitlines()
+                f"# {line}".rstrip() + "\n" for line in docstring.strip().splitlines()
             )
         elif isinstance(node, ast.ImportFrom) and node.module and "troubleshooter" in node.module:
             raise JoinError(f"{name}.py imports {node.module}: use relative imports")
@@ -138,8 +149,12 @@ def _defined_names(tree: ast.Module) -> Iterable[str]:
                         yield item.id
 
 
-def _is_text(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+def _text(node: ast.stmt) -> str | None:
+    """The string of a statement that is only a string (a docstring), else ``None``."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        value = node.value.value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _replace_assignment(body: str, name: str, value: str) -> str:

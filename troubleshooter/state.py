@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .facts import facts_part
+
+if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
+    from collections.abc import Mapping
 
 STATE_NAME = "jupyter-kernel-troubleshooter"
 
@@ -20,16 +25,16 @@ def state_path() -> str:
     return os.path.join(cache, STATE_NAME, "state.json")
 
 
-def state_key(facts: dict[str, Any]) -> str:
-    cgroup = facts.get("cgroup") if isinstance(facts.get("cgroup"), dict) else {}
+def state_key(facts: Mapping[str, Any]) -> str:
+    cgroup = facts_part(facts, "cgroup")
     return (
         f"cgroup-v{cgroup.get('version')}:{cgroup.get('path')}" if cgroup.get("path") else "machine"
     )
 
 
-def state_entry(facts: dict[str, Any], now: float) -> dict[str, Any]:
+def state_entry(facts: Mapping[str, Any], now: float) -> dict[str, Any]:
     """What the next check compares with."""
-    cgroup = facts.get("cgroup") if isinstance(facts.get("cgroup"), dict) else {}
+    cgroup = facts_part(facts, "cgroup")
     started, uptime = facts.get("started"), facts.get("uptime")
     boot_time = (
         round(uptime - started, 1)

@@ -121,7 +121,7 @@ def open_tree(argument: str) -> Tree:
     return load_builtin(argument)
 
 
-def guide_link(outcome: Outcome, site_url: str = SITE_URL) -> str:
+def outcome_url(outcome: Outcome, site_url: str = SITE_URL) -> str:
     """Where the outcome's guide section lives on the site."""
     return label_url(outcome.guide, site_url)
 
@@ -132,7 +132,7 @@ def result_json(tree: Tree, taken: Taken, outcome: Outcome) -> dict[str, object]
         "path": _path_json(taken),
         "outcome": outcome.id,
         "cause": outcome.cause,
-        "link": guide_link(outcome),
+        "link": outcome_url(outcome),
         "step": step_url(outcome.id),
     }
 
@@ -196,9 +196,10 @@ def _pick(question: Question, reply: str) -> Answer | None:
 
 def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
     given = {"--signal": args.signal, "--exit-code": args.exit_code, "--message": args.message}
-    option, value = next(((k, v) for k, v in given.items() if v is not None), (None, None))
-    if option is None:
+    chosen = next(((k, v) for k, v in given.items() if v is not None), None)
+    if chosen is None:
         return []
+    option, value = chosen
     death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
     answers = tree.deep_link(death)
     if not answers:
@@ -293,5 +294,5 @@ def _print_outcome(taken: Taken, outcome: Outcome, out: TextIO) -> None:
         print(_wrap(step, "       ", f"   {index:>2}. "), file=out)
     print("\n   How to tell it worked:", file=out)
     print(_wrap(outcome.confirm, "   "), file=out)
-    print(f"\n   Read more: {guide_link(outcome)}", file=out)
+    print(f"\n   Read more: {outcome_url(outcome)}", file=out)
     print(f"   This step in the browser: {step_url(outcome.id)}", file=out)

@@ -17,16 +17,18 @@ readings, or a long call into C, can still be killed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 WARN = 0.85
 STOP = 0.90
 INTERVAL = 0.025  # seconds between readings while a cell runs (at most 50 ms asked)
+SETTLE = 0.2  # seconds without a new cell before the record is brought up to date
 
 
 class MemoryLimitNear(MemoryError):
@@ -48,7 +50,7 @@ def size_text(value: float) -> str:
 class Meter:
     """How full memory is: the memory cgroup's usage and limit, or the machine's."""
 
-    def __init__(self, cgroup: dict[str, Any] | None, machine_total: int | None) -> None:
+    def __init__(self, cgroup: Mapping[str, Any] | None, machine_total: int | None) -> None:
         cgroup = cgroup or {}
         limit = cgroup.get("limit")
         folder = cgroup.get("dir")
@@ -100,7 +102,7 @@ def _read_int(path: str) -> int | None:
 
 
 def _meminfo() -> dict[str, int]:
-    values = {}
+    values: dict[str, int] = {}
     try:
         with open("/proc/meminfo", "rb") as file:
             text = file.read(8192).decode("ascii", "replace")
@@ -154,68 +156,95 @@ class Guard:
         self.closing = False
         self.peak = 0
         self.stops = 0
+        self.samples = 0  # readings taken, for the bench
         self.last_action: str | None = None
         self._warned = False
         self._stopped = False
-        self._stop_at = stop
         self._thread: threading.Thread | None = None
         self._context: Any = None
         self._lock = threading.Lock()  # no stop is raised once a cell has finished
+        self._wake = threading.Event()  # a cell started or finished
+        self._pending: Callable[[], None] | None = None
+        self._stop_at: float | None = None
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Start the thread; ``False`` when there is nothing to measure against."""
         if self._thread is None and self.meter.limit:
             self._thread = threading.Thread(target=self._loop, name="troubleshooter-guard")
             self._thread.daemon = True
             self._thread.start()
+        return self._thread is not None
 
     def close(self) -> None:
         self.closing = True
-        self.running.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=1)
             self._thread = None
 
     def cell_started(self, context: Any = None) -> None:
-        """A cell starts: note where its output goes, arm the guard."""
+        """A cell starts (main thread): note where its output goes, arm the guard."""
         self.peak = 0
         self._warned = self._stopped = False
         self._context = context
-        self._stop_at = self.stop
-        usage = self.meter.usage() if self.enabled and self.meter.limit else None
-        if usage is not None and self.meter.limit:
-            share = self.meter.working_set(usage) / self.meter.limit
-            if share >= self.stop:  # already over: stop only if it climbs halfway to the limit
-                self._stop_at = min(0.99, share + (1 - share) / 2)
-                self._warned = True
+        self._stop_at = None
         if self.enabled and self.meter.limit:
             self.running.set()
+            self._wake.set()
 
-    def cell_finished(self) -> int:
-        """A cell ended: the guard idles. Returns the cell's peak reading (bytes).
+    def cell_finished(self, then: Callable[[], None] | None = None) -> int:
+        """A cell ended (main thread): the guard idles; returns the cell's peak reading.
 
-        Called in the main thread; once it holds the lock no stop can be raised.
+        Once this holds the lock no stop can be raised. ``then()`` runs in the
+        guard's thread once no new cell has started for ``SETTLE`` seconds (a new
+        cell's own bookkeeping makes it unneeded); without a thread, right here.
         """
         with self._lock:
             self.running.clear()
-        return self.peak
+            peak = self.peak
+        if then is not None:
+            if self._thread is None:
+                then()
+            else:
+                self._pending = then
+                self._wake.set()
+        return peak
 
     def _loop(self) -> None:
         while not self.closing:
-            self.running.wait()
-            if self.closing:
-                return
-            try:
-                self._sample()
-            except Exception:  # the guard must never break the kernel
-                self.running.clear()
-                continue
-            time.sleep(self.interval)
+            self._wake.wait()
+            self._wake.clear()
+            while not self.closing:
+                if self.running.is_set():
+                    # a short cell ends before the first reading: it costs nothing more
+                    time.sleep(self.interval)
+                    try:
+                        self._sample()
+                    except Exception:  # the guard must never break the kernel
+                        self.running.clear()
+                    continue
+                then = self._pending
+                if then is None:
+                    break
+                if self.running.wait(SETTLE):
+                    continue  # the next cell started: it runs ``then`` when it ends
+                if self._pending is then:
+                    self._pending = None
+                    with contextlib.suppress(Exception):
+                        then()
 
     def _sample(self) -> None:
         limit = self.meter.limit
         usage = self.meter.usage()
+        self.samples += 1
         if usage is None or not limit or not self.running.is_set():
             return
+        if self._stop_at is None:  # the cell's first reading
+            self._stop_at = self.stop
+            share = self.meter.working_set(usage) / limit if usage >= self.stop * limit else 0
+            if share >= self.stop:  # already over: stop only if it climbs halfway to the limit
+                self._stop_at = min(0.99, share + (1 - share) / 2)
+                self._warned = True
         if usage > self.peak:
             self.peak = usage
             if self.on_sample:

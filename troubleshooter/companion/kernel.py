@@ -8,10 +8,11 @@ notebook) and starts the memory guard. IPython's ``pre_run_cell`` and
 exit marks the record closed. Every callback swallows its own failures: the
 companion never breaks the kernel it watches.
 
-Configuration (``c.Troubleshooter...`` is not a traitlets class; these are read
-from the environment and from ``%troubleshooter``): ``TROUBLESHOOTER_GUARD=off``
-turns the guard off, ``TROUBLESHOOTER_WARN`` and ``TROUBLESHOOTER_STOP`` set the
-thresholds (shares such as ``0.8`` or percentages such as ``80``).
+Settings, read at load: ``c.Troubleshooter.guard = False`` in IPython's kernel
+configuration, or ``TROUBLESHOOTER_GUARD=off`` in the environment, turns the
+guard off; ``warn`` and ``stop`` (``TROUBLESHOOTER_WARN``, ``TROUBLESHOOTER_STOP``)
+set the thresholds, as shares (``0.8``) or percentages (``80``). The environment
+wins. ``%troubleshooter`` changes them while the kernel runs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import faulthandler
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -28,7 +30,7 @@ from . import record as records
 from .guard import STOP, WARN, Guard, Meter
 
 UPDATE_EVERY = 1.0  # seconds between record updates from the guard while a cell runs
-MAX_CELLS = 20  # cells whose peak the record keeps
+MAX_CELLS = 12  # cells whose peak the record keeps
 
 
 def _share(text: str | None, default: float) -> float:
@@ -38,6 +40,22 @@ def _share(text: str | None, default: float) -> float:
         return default
     value = value / 100 if value > 1 else value
     return value if 0.05 <= value <= 0.995 else default
+
+
+def _settings(shell: Any) -> tuple[float, float, bool]:
+    """Warn and stop shares and whether the guard is on: environment, then IPython config."""
+    config: Any = {}
+    try:
+        if "Troubleshooter" in shell.config:
+            config = shell.config["Troubleshooter"]
+    except Exception:
+        config = {}
+
+    def value(name: str) -> Any:
+        return os.environ.get(f"TROUBLESHOOTER_{name.upper()}", config.get(name))
+
+    guard = str(value("guard")).lower() not in ("0", "off", "no", "false")
+    return _share(value("warn"), WARN), _share(value("stop"), STOP), guard
 
 
 def _connection_file() -> str | None:
@@ -53,8 +71,7 @@ def _connection_file() -> str | None:
 
 class Companion:
     def __init__(self, shell: Any, at_start: bool) -> None:
-        from ..cgroup import read_meminfo, read_memory_cgroup
-        from ..evidence import read_boot_id
+        from ..cgroup import read_meminfo, read_memory_cgroup, read_text
 
         self.shell = shell
         self.at_start = at_start
@@ -75,7 +92,8 @@ class Companion:
             "started": round(time.time(), 3),
             "updated": round(time.time(), 3),
             "closed": False,
-            "boot_id": read_boot_id(),
+            "boot_id": (read_text("/", "/proc/sys/kernel/random/boot_id", 100) or "").strip()
+            or None,
             "python": sys.executable,
             "cgroup": {
                 key: cgroup.get(key) for key in ("version", "path", "dir", "limit", "oom_kills")
@@ -88,27 +106,21 @@ class Companion:
             "guard": {"stops": 0},
         }
         self._last_write = 0.0
+        self._writing = threading.Lock()
+        self._page: records.Page | None = None
         self._crash_file: Any = None
         self.previous: Any = None  # the post-mortem to show, once
-        warn = _share(os.environ.get("TROUBLESHOOTER_WARN"), WARN)
-        stop = _share(os.environ.get("TROUBLESHOOTER_STOP"), STOP)
+        warn, stop, guard = _settings(shell)
         self.guard = Guard(
             self.meter, say=print, warn=min(warn, stop), stop=stop, on_sample=self._sampled
         )
-        self.guard.enabled = os.environ.get("TROUBLESHOOTER_GUARD", "").lower() not in (
-            "0",
-            "off",
-            "no",
-            "false",
-        )
+        self.guard.enabled = guard
 
     # --- life ------------------------------------------------------------------------
 
     def start(self) -> None:
-        from .postmortem import find_previous
-
         if self.folder:
-            self.previous = find_previous(self.folder, self.kernel_id, self.notebook)
+            self.previous = records.find_previous(self.folder, self.kernel_id, self.notebook)
         self._save()
         self._enable_faulthandler()
         if self.folder and self.path:
@@ -146,6 +158,9 @@ class Companion:
             self.record["closed"] = True
             self.record["cell"] = None
             self._save()
+            if self._page is not None:
+                self._page.close()
+                self._page = None
         except Exception:
             pass
 
@@ -183,27 +198,29 @@ class Companion:
             pass
 
     def post_run_cell(self, result: Any = None) -> None:
+        """The cell ended: note its peak; the record is written from the guard's thread."""
         try:
-            peak = self.guard.cell_finished()
             cell = self.record.get("cell")
             if not isinstance(cell, dict):
                 return  # the cell that loaded the extension
-            now = self.meter.usage()
+            peak = self.guard.cell_finished(then=self._settled) or cell.get("peak")
             entry = {
                 "count": cell.get("count"),
-                "peak": max(peak, now or 0) or None,
+                "peak": peak or None,
                 "seconds": round(time.time() - cell.get("started", time.time()), 3),
             }
             self.record["cells"] = [*self.record["cells"], entry][-MAX_CELLS:]
-            self.record["memory"] = {
-                "now": now,
-                "peak": max(entry["peak"] or 0, self.record["memory"].get("peak") or 0) or None,
-            }
+            memory = self.record["memory"]
+            memory["peak"] = max(peak or 0, memory.get("peak") or 0) or None
             self.record["guard"] = {"stops": self.guard.stops}
             self.record["cell"] = None
-            self._save()
         except Exception:
             pass
+
+    def _settled(self) -> None:
+        """No cell runs: the record says so, with memory now."""
+        self.record["memory"] = {**self.record["memory"], "now": self.meter.usage()}
+        self._save()
 
     def _sampled(self, usage: int) -> None:
         """From the guard's thread: a new peak in this cell; saved at most once a second."""
@@ -217,10 +234,18 @@ class Companion:
         self._save()
 
     def _save(self) -> None:
-        if self.path:
-            self.record["updated"] = round(time.time(), 3)
-            self._last_write = time.monotonic()
-            records.write(self.path, self.record)
+        """Write the record (from either thread, one at a time)."""
+        syscall = threading.current_thread() is not threading.main_thread()
+        with self._writing:
+            if self._page is None and self.path:
+                try:
+                    self._page = records.Page(self.path)
+                except OSError:
+                    self.path = None
+            if self._page is not None:
+                self.record["updated"] = round(time.time(), 3)
+                self._last_write = time.monotonic()
+                self._page.write(self.record, syscall=syscall)
 
     # --- the post-mortem -------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The post-mortem: what the record of a kernel that died says, shown once in the next session.
 
-``find_previous(folder, kernel_id, notebook)`` picks the newest record left open
-by a process that is gone, for this kernel id or this notebook, and marks it
-shown. ``explain(found)`` reads this machine's evidence now, hands it with the
+:func:`.record.find_previous` picks the newest record left open by a process
+that is gone, for this kernel id or this notebook, and marks it shown.
+``explain(found)`` reads this machine's evidence now, hands it with the
 record's counters, exit status and crash file to
 :func:`troubleshooter.diagnose.diagnose` (the one diagnosis), and returns a
 :class:`PostMortem`: plain text and an HTML form in which every string that came
@@ -11,7 +11,6 @@ from the user (code, paths, tracebacks) is escaped.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import re
@@ -19,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import record as records
+from .record import Found
 
 _FATAL = re.compile(r"Fatal Python error: (.+)")
 _FRAME = re.compile(r'^\s*File "([^"]*)", line (\d+) in (\S+)', re.MULTILINE)
@@ -32,50 +31,6 @@ _SIGNAL_WORDS = {
     "Illegal instruction": "SIGILL",
 }
 MAX_EVIDENCE = 6
-
-
-@dataclass
-class Found:
-    """A dead kernel's record (or the honest line saying it could not be read)."""
-
-    path: str
-    record: dict[str, Any] | None = None
-    problem: str | None = None
-    crash: str = ""
-
-
-def find_previous(folder: str, kernel_id: str | None, notebook: str | None) -> Found | None:
-    """The newest open record of a dead process of this kernel or notebook, marked shown."""
-    me = os.getpid()
-    for path, key, pid, _modified in records.listing(folder):
-        if pid == me or records.process_alive(pid):
-            continue
-        own_key = kernel_id is not None and key == kernel_id
-        if not own_key and not notebook:
-            continue
-        record, problem = records.read(path)
-        if record is None:
-            if own_key:  # ours by its name, but unreadable: say so once
-                _forget(path)
-                return Found(path, problem=problem)
-            continue
-        same = (kernel_id and record.get("kernel_id") == kernel_id) or (
-            notebook and record.get("notebook") == notebook
-        )
-        if not same or record.get("closed") or record.get("shown"):
-            continue
-        record["shown"] = round(time.time(), 3)
-        records.write(path, record)
-        exit_info, _ = records.read(records.exit_path(path))
-        if exit_info is not None:
-            record["exit"] = exit_info
-        return Found(path, record, crash=records.read_text(records.crash_path(path)))
-    return None
-
-
-def _forget(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.remove(path)
 
 
 @dataclass
@@ -127,9 +82,35 @@ def confidence_of(verdict: Any, oom_kills_rose: int | None = None) -> str:
     return "confirmed" if causes == {verdict.cause} else "likely"
 
 
+def _same_cgroup(facts: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` with only the kernels that shared the dead kernel's memory cgroup.
+
+    This process (the new kernel) did not run when the old one died; kernels in
+    other cgroups do not count against its limit.
+    """
+    processes = facts.get("processes")
+    if not isinstance(processes, dict) or not isinstance(processes.get("kernels"), list):
+        return facts
+    from ..cgroup import parse_proc_cgroup, read_text
+
+    path = (record.get("cgroup") or {}).get("path")
+    kept = []
+    for kernel in processes["kernels"]:
+        pid = kernel.get("pid") if isinstance(kernel, dict) else None
+        if pid == os.getpid():
+            continue
+        if path:
+            paths = parse_proc_cgroup(read_text("/", f"/proc/{pid}/cgroup"))
+            if path not in (paths.get("memory"), paths.get("")):
+                continue
+        kept.append(kernel)
+    return {**facts, "processes": {**processes, "kernels": kept}}
+
+
 def _logged_signal(facts: dict[str, Any], pid: Any) -> str | None:
     """The signal the kernel log shows ending process ``pid``: an OOM kill or a segfault."""
-    log = facts.get("kernel_log") if isinstance(facts.get("kernel_log"), dict) else {}
+    log = facts.get("kernel_log")
+    log = log if isinstance(log, dict) else {}
     for kind, signal in (("oom_kills", "SIGKILL"), ("segfaults", "SIGSEGV")):
         if any(isinstance(e, dict) and e.get("pid") == pid for e in log.get(kind) or []):
             return signal
@@ -163,11 +144,12 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     from ..evidence import collect
 
     record, crash = found.record, found.crash
-    facts = collect() if facts is None else facts
+    facts = _same_cgroup(collect(), record) if facts is None else facts
     at_start = (record.get("cgroup") or {}).get("oom_kills")
     now = _oom_kills_now(record, facts)
     rose = now - at_start if isinstance(now, int) and isinstance(at_start, int) else None
-    exit_info = record.get("exit") if isinstance(record.get("exit"), dict) else {}
+    exit_info = record.get("exit")
+    exit_info = exit_info if isinstance(exit_info, dict) else {}
     returncode = exit_info.get("returncode")
     signal = None
     if returncode is None:
@@ -211,7 +193,17 @@ def _mib(value: Any) -> str:
     return f"{value / (1 << 20):.0f} MiB"
 
 
-def _parts(record, cell, crash, rose, at_start, now, returncode, signal, died) -> dict[str, Any]:
+def _parts(
+    record: dict[str, Any],
+    cell: dict[str, Any] | None,
+    crash: str,
+    rose: int | None,
+    at_start: Any,
+    now: Any,
+    returncode: Any,
+    signal: str | None,
+    died: Any,
+) -> dict[str, Any]:
     """The facts of this death, as lines of plain text (escaped later for HTML)."""
     facts: list[str] = []
     if cell:

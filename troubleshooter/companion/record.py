@@ -8,30 +8,38 @@ in the user cache directory when that folder cannot be written. Its name is
 kernel. Beside it, ``<key>-<pid>.crash`` receives faulthandler's traceback and
 ``<key>-<pid>.exit`` the exit status the server extension saw.
 
-Every write replaces the whole file atomically (a temporary file, then
-``os.replace``), is capped at ``MAX_BYTES``, and is readable by the user alone
-(records hold the first lines of code). Reading never raises: a missing,
-unreadable or corrupt record gives ``None`` and a reason.
+The kernel keeps its own record open (:class:`Page`) and rewrites it in place
+with one ``pwrite`` of at most one page (4 KiB) at offset 0, padded with spaces
+to its longest length so far: the kernel's death, even SIGKILL in the middle of
+a write, leaves the old or the new record, never half of one (the kernel checks
+for a fatal signal between pages, not within one), and no file is created or
+renamed per cell. Other writers (the post-mortem marking a record shown, the
+server noting an exit status) replace whole files atomically (a temporary file,
+then ``os.replace``). Every file is readable by the user alone (records hold the
+first lines of code). Reading never raises: a missing, unreadable or corrupt
+record gives ``None`` and a reason.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
+import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 FORMAT = 1
 FOLDER = "jupyter-kernel-troubleshooter"
-MAX_BYTES = 64 * 1024  # a record is never bigger than this
+MAX_BYTES = 64 * 1024  # a file read as a record is never bigger than this
+PAGE = 4096  # the kernel's own record fits in one page
 KEEP_PER_KERNEL = 3  # records kept per kernel id
 MAX_AGE = 7 * 24 * 3600  # records older than this are removed
 MAX_RECORDS = 200  # files looked at in one folder, at most
-CELL_LINES = 20  # lines of the running cell kept
-CELL_CHARS = 2000
-_KERNEL_FILE = re.compile(r"kernel-([\w.-]+?)\.json$")
-_RECORD_FILE = re.compile(r"^([\w.-]+)-(\d+)\.json$")
+CELL_LINES = 12  # lines of the running cell kept
+CELL_CHARS = 1200
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 def kernel_id(connection_file: str | None) -> str | None:
@@ -41,11 +49,25 @@ def kernel_id(connection_file: str | None) -> str | None:
     gives its stem: a restart keeps the file, so the key stays the same.
     """
     name = os.path.basename(connection_file or "")
-    match = _KERNEL_FILE.search(name)
-    if match:
-        return match.group(1)
-    stem = re.sub(r"[^\w.-]", "_", os.path.splitext(name)[0])[:80]
+    if _is_kernel_file(name):
+        return name[len("kernel-") : -len(".json")]
+    stem = "".join(c if c in _SAFE else "_" for c in os.path.splitext(name)[0])[:80]
     return stem or None
+
+
+def _is_kernel_file(name: str) -> bool:
+    """``kernel-<id>.json``, the name Jupyter gives connection files in its runtime folder."""
+    return name.startswith("kernel-") and name.endswith(".json") and len(name) > 12
+
+
+def parse_name(name: str) -> tuple[str, int] | None:
+    """``(key, pid)`` of a record's file name ``<key>-<pid>.json``, or ``None``."""
+    if not name.endswith(".json"):
+        return None
+    key, _, pid = name[: -len(".json")].rpartition("-")
+    if not key or not pid.isdigit() or not set(key) <= _SAFE:
+        return None
+    return key, int(pid)
 
 
 def cache_folder() -> str:
@@ -57,7 +79,7 @@ def folders(connection_file: str | None) -> list[str]:
     """Where records may be, the preferred first: beside the connection file, then the cache."""
     found = []
     runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
-    if connection_file and _KERNEL_FILE.search(os.path.basename(connection_file)):
+    if connection_file and _is_kernel_file(os.path.basename(connection_file)):
         found.append(os.path.join(os.path.dirname(os.path.abspath(connection_file)), FOLDER))
     if runtime:
         found.append(os.path.join(runtime, FOLDER))
@@ -91,6 +113,68 @@ def clip_cell(source: str) -> list[str]:
     return lines
 
 
+def encode(record: dict[str, Any], limit: int = PAGE) -> bytes:
+    """``record`` as JSON in at most ``limit`` bytes, dropping detail until it fits."""
+    data = json.dumps(record, separators=(",", ":"), default=str).encode()
+    if len(data) <= limit:
+        return data
+    cell = record.get("cell") if isinstance(record.get("cell"), dict) else None
+    smaller = {**record, "cells": (record.get("cells") or [])[-3:]}
+    if cell:
+        lines = [str(line)[:100] for line in cell.get("lines") or []]
+        smaller["cell"] = {**cell, "lines": lines[:3]}
+    for key in ("notebook", "python"):
+        if isinstance(smaller.get(key), str):
+            smaller[key] = smaller[key][-300:]
+    data = json.dumps(smaller, separators=(",", ":"), default=str).encode()
+    if len(data) <= limit:
+        return data
+    smaller = {k: v for k, v in smaller.items() if k not in ("cells", "python")}
+    return json.dumps(smaller, separators=(",", ":"), default=str).encode()[:limit]
+
+
+class Page:
+    """The kernel's own record file: one page, rewritten in place.
+
+    ``write(record)`` copies the record into a shared memory map of the file: no
+    system call, so the main thread keeps the GIL (a system call would hand it
+    to ipykernel's threads, which costs a cell up to milliseconds on a busy
+    machine). ``write(record, syscall=True)`` uses one ``pwrite`` instead, for
+    the guard's thread: a SIGKILL arriving during it leaves the old page or the
+    new one. The page is padded with spaces, which JSON readers skip.
+    """
+
+    def __init__(self, path: str) -> None:
+        import mmap
+
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.pwrite(self.fd, b" " * PAGE, 0)
+            self.map: Any = mmap.mmap(self.fd, PAGE)
+        except (OSError, ValueError):
+            self.map = None
+
+    def write(self, record: dict[str, Any], syscall: bool = False) -> bool:
+        try:
+            data = encode(record).ljust(PAGE)
+            if self.map is not None and not syscall:
+                self.map[:PAGE] = data
+            else:
+                os.pwrite(self.fd, data, 0)
+        except (OSError, ValueError, TypeError, RuntimeError):  # RuntimeError: changed meanwhile
+            return False
+        return True
+
+    def close(self) -> None:
+        try:
+            if self.map is not None:
+                self.map.close()
+            os.close(self.fd)
+        except (OSError, ValueError):
+            pass
+
+
 def write(path: str, record: dict[str, Any]) -> bool:
     """Replace ``path`` with ``record`` atomically, mode 0600; ``False`` if it failed."""
     try:
@@ -98,14 +182,14 @@ def write(path: str, record: dict[str, Any]) -> bool:
         if len(data) > MAX_BYTES:
             record = {**record, "cells": record.get("cells", [])[-3:], "cell": _short(record)}
             data = json.dumps(record, separators=(",", ":"), default=str).encode()[:MAX_BYTES]
-        temporary = f"{path}.tmp"
+        temporary = f"{path}.{threading.get_ident()}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, data)
         finally:
             os.close(fd)
         os.replace(temporary, path)
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, RuntimeError):  # RuntimeError: changed meanwhile
         return False
     return True
 
@@ -155,15 +239,15 @@ def listing(folder: str) -> list[tuple[str, str, int, float]]:
     except OSError:
         return []
     for name in names:
-        match = _RECORD_FILE.match(name)
-        if not match:
+        parsed = parse_name(name)
+        if parsed is None:
             continue
         path = os.path.join(folder, name)
         try:
             modified = os.stat(path).st_mtime
         except OSError:
             continue
-        found.append((path, match.group(1), int(match.group(2)), modified))
+        found.append((path, *parsed, modified))
     found.sort(key=lambda item: item[3], reverse=True)
     return found[:MAX_RECORDS]
 
@@ -210,3 +294,47 @@ def crash_path(path: str) -> str:
 def exit_path(path: str) -> str:
     """Where the server extension notes the exit status of the record's process."""
     return path[: -len(".json")] + ".exit"
+
+
+@dataclass
+class Found:
+    """A dead kernel's record (or, with ``problem``, why it could not be read)."""
+
+    path: str
+    record: dict[str, Any] | None = None
+    problem: str | None = None
+    crash: str = ""
+
+
+def find_previous(folder: str, kernel_id: str | None, notebook: str | None) -> Found | None:
+    """The newest open record of a dead process of this kernel or notebook, marked shown."""
+    me = os.getpid()
+    for path, key, pid, _modified in listing(folder):
+        if pid == me or process_alive(pid):
+            continue
+        own_key = kernel_id is not None and key == kernel_id
+        if not own_key and not notebook:
+            continue
+        record, problem = read(path)
+        if record is None:
+            if own_key:  # ours by its name, but unreadable: say so once
+                _forget(path)
+                return Found(path, problem=problem)
+            continue
+        same = (kernel_id and record.get("kernel_id") == kernel_id) or (
+            notebook and record.get("notebook") == notebook
+        )
+        if not same or record.get("closed") or record.get("shown"):
+            continue
+        record["shown"] = round(time.time(), 3)
+        write(path, record)
+        exit_info, _ = read(exit_path(path))
+        if exit_info is not None:
+            record["exit"] = exit_info
+        return Found(path, record, crash=read_text(crash_path(path)))
+    return None
+
+
+def _forget(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)

@@ -15,7 +15,9 @@ from .demos import setup_demos
 from .download import setup_download
 from .flowchart import setup_flowchart
 from .lite.embed import setup_embed
+from .shared import setup_shared
 from .wizard import setup_wizard
+from .written_tree import setup_written_tree
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     setup_config(app)
+    setup_shared(app)
+    setup_written_tree(app)
     setup_wizard(app)
     setup_flowchart(app)
     setup_deeplinks(app)

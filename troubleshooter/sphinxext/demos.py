@@ -171,9 +171,13 @@ def _visit_children_only(self: Any, node: nodes.Element) -> None:
 
 
 def setup_demos(app: Sphinx) -> None:
-    others = {
-        builder: (_visit_children_only, _visit_children_only)
-        for builder in ("latex", "text", "man", "texinfo")
-    }
-    app.add_node(memory_demo, html=(visit_memory_demo_html, depart_memory_demo_html), **others)
+    children = (_visit_children_only, _visit_children_only)
+    app.add_node(
+        memory_demo,
+        html=(visit_memory_demo_html, depart_memory_demo_html),
+        latex=children,
+        text=children,
+        man=children,
+        texinfo=children,
+    )
     app.add_directive("memory-demo", MemoryDemoDirective)

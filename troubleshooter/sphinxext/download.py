@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
-from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
 from ..standalone import FILENAME, build
 from .config import platform_names
+from .shared import tree_code
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
+    from sphinx.writers.html5 import HTML5Translator
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +67,26 @@ class DiagnoseDownload(SphinxDirective):
             block = nodes.literal_block(text, text, language="console")
             self.set_source_info(block)
             return [block]
-        prefix = "../" * self.env.docname.count("/")
-        html = (
-            f'<p><a class="reference download" href="{prefix}{STATIC_PATH}" '
-            f'download="{FILENAME}">Download <code>{FILENAME}</code></a> '
-            "(one Python file, nothing to install)</p>"
-        )
-        fallback = nodes.paragraph()
         url = site_url(self.config) + STATIC_PATH
-        fallback += nodes.reference(url, f"Download {FILENAME}", refuri=url)
-        only = addnodes.only(expr="not html")
-        only += fallback
-        return [nodes.raw("", html, format="html"), only]
+        link = download_link("", "Download ", tree_code(FILENAME, FILENAME), refuri=url)
+        return [nodes.paragraph("", "", link, nodes.Text(" (one Python file, nothing to install)"))]
+
+
+class download_link(nodes.reference):
+    """The link to the file. Other builders link to it on the site (``refuri``); HTML links
+    to the copy beside the page, its address resolved as the page is written."""
+
+
+def visit_download_link_html(translator: HTML5Translator, node: download_link) -> None:
+    page = translator.builder.get_target_uri(translator.builder.current_docname)
+    href = relative_uri(page, STATIC_PATH)
+    translator.body.append(
+        translator.starttag(node, "a", "", href=href, download=FILENAME, CLASS="reference download")
+    )
+
+
+def depart_download_link_html(translator: HTML5Translator, node: download_link) -> None:
+    translator.body.append("</a>")
 
 
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
@@ -96,5 +106,6 @@ def _write_file(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup_download(app: Sphinx) -> None:
+    app.add_node(download_link, html=(visit_download_link_html, depart_download_link_html))
     app.add_directive("diagnose-download", DiagnoseDownload)
     app.connect("build-finished", _write_file)

@@ -15,6 +15,7 @@ Colours come from ``currentColor`` and the theme's CSS variables (see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
 from textwrap import wrap
@@ -113,7 +114,7 @@ def _shift(box: _Box, by: float) -> None:
         _shift(child, by)
 
 
-def _walk(box: _Box):
+def _walk(box: _Box) -> Iterator[_Box]:
     yield box
     for child in box.children:
         yield from _walk(child)

@@ -1,6 +1,9 @@
 """What the troubleshooter's directives share: the tree argument, anchors, guide links,
 inline code in tree prose, and the package's static folder.
 
+A docutils node subclass here and in the other modules (``tree_code(nodes.literal)``)
+renders as its docutils parent in any builder without a visitor of its own.
+
 Every other module of ``troubleshooter.sphinxext`` may import this one; this one
 imports none of them but ``config``, so the modules depend only downward.
 """
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
+    from sphinx.writers.html5 import HTML5Translator
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -92,10 +96,22 @@ def guide_href(builder: Builder, fromdocname: str, link: GuideLink) -> str:
     return f"{builder.get_relative_uri(fromdocname, link.docname)}#{link.anchor}"
 
 
+class tree_code(nodes.literal):
+    """Inline code in tree prose: a bare ``<code>`` in HTML, as ``static/wizard.js`` writes it."""
+
+
+def visit_tree_code_html(translator: HTML5Translator, node: tree_code) -> None:
+    translator.body.append(translator.starttag(node, "code", ""))
+
+
+def depart_tree_code_html(translator: HTML5Translator, node: tree_code) -> None:
+    translator.body.append("</code>")
+
+
 def inline_nodes(text: str) -> list[nodes.Node]:
     """Tree prose as nodes: spans in backticks become inline code, the only markup it has."""
     return [
-        nodes.literal(part, part) if index % 2 else nodes.Text(part)
+        tree_code(part, part) if index % 2 else nodes.Text(part)
         for index, part in enumerate(text.split("`"))
         if part
     ]
@@ -107,3 +123,7 @@ def paragraph(*children: nodes.Node | str, classes: list[str] | None = None) -> 
     for child in children:
         para += inline_nodes(child) if isinstance(child, str) else child
     return para
+
+
+def setup_shared(app: Sphinx) -> None:
+    app.add_node(tree_code, html=(visit_tree_code_html, depart_tree_code_html))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,17 +30,10 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from ..causes import CAUSES, GUIDE_PAGE
-from ..model import Outcome, Question, Tree
+from ..model import Outcome, Tree
 from .records import keep_page_records, page_records
-from .shared import (
-    TreeDirective,
-    add_static_dir,
-    anchor,
-    guide_href,
-    guide_link,
-    inline_nodes,
-    paragraph,
-)
+from .shared import GuideLink, TreeDirective, add_static_dir, guide_href, guide_link, paragraph
+from .written_tree import first_question, tree_block, tree_link, written_tree
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -95,14 +87,15 @@ def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> di
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
     address (``href``) and section title (``guide_title``) in place of the label."""
     data = tree.to_json_dict()
-    data["format"] = DEEP_LINK_FORMAT
+    shown: dict[str, dict[str, Any]] = {}
     for node_id, entry in data["nodes"].items():
-        if entry["kind"] == "outcome":
-            del entry["guide"]
+        shown[node_id] = node = dict[str, Any](entry)
+        if node["kind"] == "outcome":
+            del node["guide"]
             if node_id in hrefs:
-                entry["href"] = hrefs[node_id]
-                entry["guide_title"] = titles[node_id]
-    return data
+                node["href"] = hrefs[node_id]
+                node["guide_title"] = titles[node_id]
+    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT}
 
 
 def json_for_script(data: Any) -> str:
@@ -111,74 +104,7 @@ def json_for_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-# --- HTML --------------------------------------------------------------------------------
-
-
-def _inline_html(text: str) -> str:
-    """Escape ``text``; spans in backticks become ``<code>``."""
-    parts = text.split("`")
-    return "".join(
-        f"<code>{escape(part)}</code>" if index % 2 else escape(part)
-        for index, part in enumerate(parts)
-    )
-
-
-def render_html(tree: Tree, hrefs: dict[str, str], titles: dict[str, str], level: int) -> str:
-    """The whole tree as sections: what readers without JavaScript see."""
-    heading, subheading = f"h{min(level, 6)}", f"h{min(level + 1, 6)}"
-    out = []
-    for node in tree.nodes.values():
-        if isinstance(node, Question):
-            out.append(
-                f'<section class="ts-node ts-question" id="{anchor(node.id)}">'
-                f"<{heading}>{_inline_html(node.text)}</{heading}>"
-                f"<p>{_inline_html(node.check)}</p>"
-            )
-            if node.command:
-                out.append(f'<pre class="ts-command"><code>{escape(node.command)}</code></pre>')
-            out.append('<ul class="ts-answers">')
-            for answer in node.answers:
-                out.append(
-                    f'<li><a href="#{anchor(answer.target)}">{_inline_html(answer.label)}</a></li>'
-                )
-            out.append("</ul></section>")
-            continue
-        cause = CAUSES.get(node.cause)
-        out.append(
-            f'<section class="ts-node ts-outcome" id="{anchor(node.id)}">'
-            f"<{heading}>{_inline_html(node.title)}</{heading}>"
-            f'<p class="ts-cause">Cause: {escape(cause.title if cause else node.cause)}</p>'
-            f"<p>{_inline_html(node.text)}</p>"
-            f"<{subheading}>How to fix it</{subheading}><ol>"
-            + "".join(f"<li>{_inline_html(step)}</li>" for step in node.steps)
-            + f"</ol><{subheading}>How to tell it worked</{subheading}>"
-            f"<p>{_inline_html(node.confirm)}</p>"
-        )
-        if node.id in hrefs:
-            out.append(
-                f'<p><a class="ts-guide" href="{escape(hrefs[node.id])}">'
-                f"Read more: {escape(titles[node.id])}</a></p>"
-            )
-        out.append(
-            f'<p><a href="#{anchor(tree.start)}">Back to the first question</a></p></section>'
-        )
-    return "".join(out)
-
-
-def render_first_question(tree: Tree, text_href: str, level: int) -> str:
-    """The start question alone, its answers linking to the written-out tree elsewhere."""
-    question = tree.nodes[tree.start]
-    assert isinstance(question, Question)
-    page = text_href.partition("#")[0]
-    answers = "".join(
-        f'<li><a href="{escape(page)}#{anchor(answer.target)}" data-answer="{escape(answer.id)}">'
-        f"{_inline_html(answer.label)}</a></li>"
-        for answer in question.answers
-    )
-    return (
-        f'<section class="ts-node ts-question"><h{level}>{_inline_html(question.text)}</h{level}>'
-        f'<p>{_inline_html(question.check)}</p><ul class="ts-answers">{answers}</ul></section>'
-    )
+# --- Write time ---------------------------------------------------------------------------
 
 
 def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, Any]) -> str:
@@ -192,81 +118,45 @@ def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, A
 
 
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
+    """The wizard's element with its data: in the page, or (a light page) in a file."""
     tree: Tree = node["tree"]
-    level = translator.section_level + 1
     data = wizard_data(tree, node["hrefs"], node["titles"])
-    attributes = (
-        f'class="ts-wizard" id="ts-wizard-{escape(tree.id)}" data-tree="{escape(tree.id)}"'
-        f' data-heading-level="{min(level, 6)}"'
-    )
-    if "text_href" in node:
-        # A light page: the first question now, the rest of the tree on first use.
-        text = render_first_question(tree, node["text_href"], min(level, 6)) + (
-            "<p>The troubleshooter goes step by step with JavaScript on. Every question and"
-            f' outcome is also written out on <a href="{escape(node["text_href"])}">'
-            f"{escape(node['text_title'])}</a>.</p>"
-        )
-        src = write_wizard_data(translator, tree, data)
+    attributes: dict[str, Any] = {"data-heading-level": str(node["level"])}
+    if node["text_version"]:
+        attributes["data-src"] = write_wizard_data(translator, tree, data)
+    translator.body.append(translator.starttag(node, "div", "", **attributes))
+    if not node["text_version"]:
         translator.body.append(
-            f'<div {attributes} data-src="{escape(src)}"><div class="ts-tree">{text}</div></div>'
+            f'<script type="application/json" class="ts-data">{json_for_script(data)}</script>'
         )
-    else:
-        text = render_html(tree, node["hrefs"], node["titles"], level)
-        translator.body.append(
-            f'<div {attributes}><script type="application/json" class="ts-data">'
-            f'{json_for_script(data)}</script><div class="ts-tree">{text}</div></div>'
-        )
-    raise nodes.SkipNode
 
 
-# --- Other builders ----------------------------------------------------------------------
+def depart_wizard_html(translator: HTML5Translator, node: wizard) -> None:
+    translator.body.append("</div>")
 
 
-def fallback_nodes(tree: Tree, refs: dict[str, nodes.reference]) -> list[nodes.Node]:
-    """The tree as plain text: numbered questions and outcomes, answers saying where to go."""
-    ordered = list(tree.nodes.values())
-    names = {
-        node.id: f"{'question' if isinstance(node, Question) else 'outcome'} {number}"
-        for number, node in enumerate(ordered, start=1)
-    }
-    out: list[nodes.Node] = []
-    for node in ordered:
-        title = node.text if isinstance(node, Question) else node.title
-        rubric = nodes.rubric("", "", *inline_nodes(f"{names[node.id].capitalize()}: {title}"))
-        rubric["ids"].append(anchor(node.id))
-        out.append(rubric)
-        if isinstance(node, Question):
-            out.append(paragraph(node.check))
-            if node.command:
-                out.append(nodes.literal_block(node.command, node.command))
-            answers = nodes.bullet_list()
-            for answer in node.answers:
-                target = tree.nodes[answer.target]
-                target_title = target.text if isinstance(target, Question) else target.title
-                answers += nodes.list_item(
-                    "",
-                    paragraph(
-                        answer.label,
-                        f" → go to {names[answer.target]} ({target_title})",
-                    ),
-                )
-            out.append(answers)
-            continue
-        cause = CAUSES.get(node.cause)
-        out.append(paragraph(f"Cause: {cause.title if cause else node.cause}. ", node.text))
-        out.append(paragraph(nodes.strong("", "How to fix it:")))
-        steps = nodes.enumerated_list(enumtype="arabic", prefix="", suffix=".")
-        for step in node.steps:
-            steps += nodes.list_item("", paragraph(step))
-        out.append(steps)
-        out.append(paragraph(nodes.strong("", "How to tell it worked:"), " ", node.confirm))
-        if node.id in refs:
-            out.append(paragraph("Read more: ", refs[node.id]))
-    return out
+def _heading_level(node: nodes.Element) -> int:
+    """The level of a heading placed where ``node`` is: one below its innermost section."""
+    level, parent = 1, node.parent
+    while parent is not None:
+        level += isinstance(parent, nodes.section)
+        parent = parent.parent
+    return min(level, 6)
 
 
 def resolve_wizards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Resolve guide labels; keep the node for HTML, turn it into plain nodes elsewhere."""
+    """Resolve guide labels and write the tree out: inside the wizard's element for HTML,
+    in its place for other builders."""
+    builder = app.builder
+
+    def ref(link: GuideLink, text: str, classes: list[str] | None = None) -> nodes.reference:
+        if builder.format == "html":
+            href = guide_href(builder, docname, link)
+            return tree_link("", text, refuri=href, classes=classes or [])
+        reference = make_refnode(builder, docname, link.docname, link.anchor, nodes.Text(text))
+        reference["classes"] += classes or []
+        return reference
+
     for node in list(doctree.findall(wizard)):
         tree: Tree = node["tree"]
         links = {
@@ -274,34 +164,37 @@ def resolve_wizards(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             for outcome in tree.outcomes()
             if (link := guide_link(app.env, outcome.guide))
         }
-        elsewhere = guide_link(app.env, node["text_version"]) if node["text_version"] else None
-        if app.builder.format == "html":
-            node["hrefs"] = {
-                node_id: guide_href(app.builder, docname, link) for node_id, link in links.items()
-            }
-            node["titles"] = {node_id: link.title for node_id, link in links.items()}
-            if elsewhere:
-                node["text_href"] = guide_href(app.builder, docname, elsewhere)
-                node["text_title"] = elsewhere.title
-            continue
-        if elsewhere:
-            ref = make_refnode(
-                app.builder,
-                docname,
-                elsewhere.docname,
-                elsewhere.anchor,
-                nodes.Text(elsewhere.title),
-            )
-            text = "Every question and outcome of the troubleshooter is written out in "
-            node.replace_self(paragraph(text, ref, "."))
-            continue
-        refs = {
-            node_id: make_refnode(
-                app.builder, docname, link.docname, link.anchor, nodes.Text(link.title)
-            )
+        guide_refs = {
+            node_id: ref(link, f"Read more: {link.title}", ["ts-guide"])
             for node_id, link in links.items()
         }
-        node.replace_self(fallback_nodes(tree, refs))
+        elsewhere = guide_link(app.env, node["text_version"]) if node["text_version"] else None
+        if builder.format != "html":
+            if elsewhere:
+                text = "Every question and outcome of the troubleshooter is written out in "
+                node.replace_self(paragraph(text, ref(elsewhere, elsewhere.title), "."))
+            else:
+                node.replace_self(written_tree(tree, guide_refs))
+            continue
+        level = _heading_level(node)
+        node["ids"] = [f"ts-wizard-{tree.id}"]
+        node["classes"] = ["ts-wizard"]
+        node["level"] = level
+        node["hrefs"] = {i: guide_href(builder, docname, link) for i, link in links.items()}
+        node["titles"] = {i: link.title for i, link in links.items()}
+        written = tree_block(classes=["ts-tree"])
+        if elsewhere:
+            page = guide_href(builder, docname, elsewhere).partition("#")[0]
+            written += first_question(tree, page, level)
+            written += paragraph(
+                "The troubleshooter goes step by step with JavaScript on. Every question and"
+                " outcome is also written out on ",
+                ref(elsewhere, elsewhere.title),
+                ".",
+            )
+        else:
+            written += written_tree(tree, guide_refs, level)
+        node += written
 
 
 # --- Build checks, assets and the causes map ---------------------------------------------
@@ -358,10 +251,11 @@ def causes_map(app: Sphinx) -> dict[str, Any] | None:
     tree = uses[pages[page]][0].tree
     causes: dict[str, Any] = {}
     for cause in CAUSES.values():
-        outcomes = [node.id for node in tree.outcomes() if node.cause == cause.id]
+        reached = [node for node in tree.outcomes() if node.cause == cause.id]
+        outcomes = [node.id for node in reached]
         link = guide_link(env, cause.label)
-        if link is None and outcomes:
-            link = guide_link(env, tree.nodes[outcomes[0]].guide)
+        if link is None and reached:
+            link = guide_link(env, reached[0].guide)
         guide = None
         if link:
             guide = _site_url(app, f"{app.builder.get_target_uri(link.docname)}#{link.anchor}")
@@ -393,7 +287,7 @@ def _write_causes_map(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup_wizard(app: Sphinx) -> None:
-    app.add_node(wizard, html=(visit_wizard_html, None))
+    app.add_node(wizard, html=(visit_wizard_html, depart_wizard_html))
     app.add_directive("troubleshooter-wizard", WizardDirective)
     app.connect("doctree-resolved", resolve_wizards)
     app.connect("env-check-consistency", check_guide_labels)

@@ -10,6 +10,7 @@ sphinx-design's tab script is left off pages that have no tabs.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +56,7 @@ def _needed(selector: str, used: set[str]) -> bool:
     return set(_CLASS_SELECTOR.findall(_NEGATION.sub("", selector))) <= used
 
 
-def _blocks(css: str):
+def _blocks(css: str) -> Iterator[tuple[str, str]]:
     """Yield (prelude, body) for each top-level block of ``css``."""
     position = 0
     while (opening := css.find("{", position)) != -1:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
-import importlib._bootstrap_external as bootstrap
 import io
+import marshal
 import sys
 import zipfile
 from collections.abc import Iterable
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 STDLIB_PREFIX = f"/lib/python{sys.version_info[0]}{sys.version_info[1]}.zip/"
@@ -33,8 +34,9 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 def bytecode(source: bytes, filename: str) -> bytes:
     """The ``.pyc`` bytes for ``source``; ``filename`` is what tracebacks will show."""
     code = compile(source, filename, "exec", dont_inherit=True)
-    # A source-less .pyc is loaded without any check against a source file.
-    return bytes(bootstrap._code_to_timestamp_pyc(code, 0, 0))
+    # The header: magic number, flags 0 (a timestamp pyc), then mtime and source size, both 0;
+    # a source-less .pyc is loaded without any check against a source file.
+    return MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
 
 
 def _record_hash(data: bytes) -> str:
@@ -117,8 +119,9 @@ def compile_all(dist: Path, out: Path, wheels: Iterable[str]) -> dict[str, int]:
 
 def start_kernel() -> None:
     """Import what the browser kernel imports before it runs the first cell."""
-    import piplite.piplite  # noqa: F401  (the worker imports it first)
-    import pyodide_kernel  # noqa: F401  (builds the IPython shell)
+    # Both exist only inside the demos' Pyodide.
+    import piplite.piplite  # type: ignore[import-not-found]  # noqa: F401  (the worker imports it first)
+    import pyodide_kernel  # type: ignore[import-not-found]  # noqa: F401  (builds the IPython shell)
 
 
 if __name__ == "__main__":

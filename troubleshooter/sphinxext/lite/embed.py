@@ -6,7 +6,9 @@ JupyterLite build (``site.py``). What is changed, each through a Sphinx hook:
 
 - **HTML of its nodes** (``app.add_node(..., override=True)``): an embed becomes a real
   ``<button>`` with an accessible name, hidden until ``static/demos.js`` runs, and a status line;
-  the script opens the app in a frame when the reader points at, focuses or presses the button.
+  the script starts the app in a frame out of sight when the reader points at or focuses the
+  button (and fetches the site's Pyodide meanwhile, so the kernel's worker finds it in the
+  browser's cache), and shows the frame when the button is pressed.
   A "new tab" node becomes a plain link. No inline event handler, so a strict CSP holds, and
   nothing of JupyterLite is fetched before the reader asks.
 - **Its assets** (``html-page-context``): its Google Fonts stylesheet, and any other stylesheet or
@@ -91,26 +93,33 @@ def lite_pages(env: BuildEnvironment) -> dict[str, list[tuple[str, str | None]]]
 # --- HTML --------------------------------------------------------------------------------
 
 
-def _unavailable(self: HTML5Translator) -> None:
+def _unavailable(self: HTML5Translator, node: nodes.Element) -> None:
     reason = status(self.builder.env).reason
+    shown = " The code and its output above are what it shows." if node.get("demo") else ""
     self.body.append(
         '<p class="memory-demo-unavailable"><strong>Demo unavailable in this build:</strong> '
-        f"{self.encode(reason)}. The code and its output above are what it shows.</p>\n"
+        f"{self.encode(reason)}.{shown}</p>\n"
     )
 
 
 def visit_frame_html(self: HTML5Translator, node: nodes.Element) -> None:
     """An embed: a button that opens ``node["iframe_src"]`` in a frame, and a status line."""
     if status(self.builder.env).build is None:
-        _unavailable(self)
+        _unavailable(self, node)
         raise nodes.SkipNode
     prompt = node.get("prompt")
     label = prompt if isinstance(prompt, str) and prompt else DEFAULT_PROMPT
+    notebook = parse_qs(urlsplit(node["iframe_src"]).query).get("path", [""])[0]
+    title = f"Notebook in your browser: {Path(notebook).name}" if notebook else "JupyterLite"
     attributes = {
         "data-lite-src": node["iframe_src"],
-        "data-lite-title": node.get("title") or "JupyterLite",
+        "data-lite-title": node.get("title") or title,
         "data-lite-search-params": node.get("search_params", "false"),
     }
+    if self.builder.config.troubleshooter_lite_pyodide == "local":
+        # Where the site's Pyodide lives, for demos.js to fetch while the app starts.
+        app_path = getattr(type(node), "lite_app", None) or "voici/"
+        attributes["data-lite-pyodide"] = node["iframe_src"].split(app_path)[0] + "static/pyodide/"
     if node.get("height") not in (None, "", "100%"):
         attributes["data-lite-height"] = node["height"]
     if node.get("demo"):
@@ -129,7 +138,7 @@ def visit_frame_html(self: HTML5Translator, node: nodes.Element) -> None:
 def visit_tab_html(self: HTML5Translator, node: nodes.Element) -> None:
     """A "new tab" embed: a link to the app, which needs no script at all."""
     if status(self.builder.env).build is None:
-        _unavailable(self)
+        _unavailable(self, node)
         raise nodes.SkipNode
     text = getattr(node, "button_text", None) or "Open in JupyterLite"
     href = self.encode(getattr(node, "lab_src", ""))

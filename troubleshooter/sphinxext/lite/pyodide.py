@@ -211,7 +211,9 @@ def _requires(wheel: Path) -> list[str]:
     names = []
     for line in text.splitlines():
         if line.startswith("Requires-Dist:") and ";" not in line:
-            names.append(normalise(re.match(r"[\w.-]+", line.split(":", 1)[1].strip())[0]))
+            name = re.match(r"[\w.-]+", line.split(":", 1)[1].strip())
+            if name:
+                names.append(normalise(name[0]))
     return names
 
 

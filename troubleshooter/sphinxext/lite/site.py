@@ -29,7 +29,6 @@ from typing import Any
 from .cache import LiteUnavailable, Log, cached, digest, file_parts, project_wheel, quiet, run
 from .pyodide import (
     KERNEL_PLUGIN,
-    MODES,
     ensure_pyodide,
     kernel_extension_dir,
     kernel_settings,
@@ -43,9 +42,9 @@ RECIPE = 1
 
 # Fallback font formats no current browser asks for when a woff2 is listed first.
 FONT_FALLBACKS = (".eot", ".ttf", ".woff", ".svg")
-# Notebook commands a REPL-only build cannot use: without a notebook the plugin fails at start
-# and logs an error in the reader's console.
-REPL_ONLY_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
+# Notebook commands the REPL app cannot use: without a notebook the plugin fails at start and
+# logs an error in the reader's console. Disabled in the REPL's own jupyter-lite.json.
+REPL_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
 # Options jupyterlite_build_command_options may not set: the build decides them.
 OWN_OPTIONS = ("contents", "output-dir", "lite-dir", "apps")
 STAMP_FILE = ".troubleshooter-lite"
@@ -94,12 +93,8 @@ def _expand(patterns: str | list[str] | None, srcdir: Path) -> list[str]:
 def settings_from(
     config: Any, srcdir: Path, apps: set[str], notebooks: dict[str, str]
 ) -> LiteSettings:
-    """Read jupyterlite-sphinx's settings from a Sphinx ``config``; a bad one raises, naming it."""
-    if config.troubleshooter_lite_pyodide not in MODES:
-        raise LiteUnavailable(
-            f"troubleshooter_lite_pyodide must be one of {MODES}, "
-            f"not {config.troubleshooter_lite_pyodide!r}"
-        )
+    """Read jupyterlite-sphinx's settings from a Sphinx ``config``; a bad one raises, naming it.
+    (``troubleshooter_lite_pyodide`` was checked when the configuration was read.)"""
     options = dict(config.jupyterlite_build_command_options or {})
     clash = sorted(set(options) & set(OWN_OPTIONS))
     if clash:
@@ -147,8 +142,6 @@ def _merge(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
 def _lite_json(settings: LiteSettings) -> dict[str, Any]:
     base = json.loads(Path(settings.lite_json).read_text("utf-8")) if settings.lite_json else {}
     data: dict[str, Any] = {"litePluginSettings": {KERNEL_PLUGIN: kernel_settings(settings.mode)}}
-    if settings.apps == ("repl",):
-        data["disabledExtensions"] = REPL_ONLY_DISABLED
     return _merge(base, {"jupyter-lite-schema-version": 0, "jupyter-config-data": data})
 
 
@@ -193,6 +186,11 @@ def build_site(target: Path, settings: LiteSettings, pyodide: Path | None, log: 
         run(command, "jupyter lite build", cwd=stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    repl = target / "repl" / "jupyter-lite.json"
+    if repl.exists():
+        config = json.loads(repl.read_text("utf-8"))
+        config.setdefault("jupyter-config-data", {})["disabledExtensions"] = REPL_DISABLED
+        repl.write_text(json.dumps(config, indent=1), "utf-8")
     _prune(target)
 
 

@@ -1,0 +1,3 @@
+extensions = ["myst_parser", "troubleshooter"]
+exclude_patterns = ["_build"]
+nitpicky = True
