@@ -26,12 +26,12 @@ class ExitStatusKernelManager(ServerKernelManager):
             returncode = process.poll()
             self.log.info("%s %s ended with exit status %s", MARK, process.pid, returncode)
 
-    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         process = self._process()
         await super().shutdown_kernel(now=now, restart=restart)
         self._tell(process)
 
-    async def restart_kernel(self, now: bool = False, newports: bool = False, **kw: Any) -> None:  # type: ignore[override]
+    async def restart_kernel(self, now: bool = False, newports: bool = False, **kw: Any) -> None:
         process = self._process()
         await super().restart_kernel(now=now, newports=newports, **kw)
         self._tell(process)
