@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,19 +65,26 @@ class LiteSettings:
     lite_json: str | None  # jupyterlite_dir's jupyter-lite.json, when there is one
 
     def key(self, pyodide: str) -> str:
-        files = [Path(p) for p in (*self.contents, *(src for _, src in self.notebooks))]
-        files += [Path(p) for p in (self.config, self.overrides, self.lite_json) if p]
-        code = [(HERE / name).read_bytes() for name in ("site.py",)]
+        """Changes whenever the build's output would: by what files hold and the names they
+        have in JupyterLite, never by where the project sits on disk."""
+        parts = [(HERE / "site.py").read_bytes()]
+        for path in map(Path, self.contents):
+            parts += file_parts([path], path.parent)
+        for name, source in self.notebooks:
+            parts += [name.encode(), Path(source).read_bytes()]
+        for setting in (self.config, self.overrides, self.lite_json):
+            parts.append(Path(setting).read_bytes() if setting else b"")
         recipe = {
             "recipe": RECIPE,
-            "settings": asdict(self),
+            "mode": self.mode,
+            "apps": self.apps,
+            "ignore_contents": self.ignore_contents,
+            "options": self.options,
             "pyodide": pyodide,
             "jupyterlite-core": version("jupyterlite-core"),
             "jupyterlite-pyodide-kernel": version("jupyterlite-pyodide-kernel"),
         }
-        return digest(
-            json.dumps(recipe, sort_keys=True).encode(), *code, *file_parts(files, Path("/"))
-        )
+        return digest(json.dumps(recipe, sort_keys=True).encode(), *parts)
 
 
 def _expand(patterns: str | list[str] | None, srcdir: Path) -> list[str]:
