@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from troubleshooter.causes import CAUSES
-from troubleshooter.signals import SIGNALS, parse_message
+from troubleshooter.messages import death_in
+from troubleshooter.signals import SIGNALS
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "docs" / "lab"
@@ -46,18 +47,14 @@ def _extension() -> Any:
 lab_records = _extension()
 
 
-# Runs today's reader gets wrong though the text tells: each waits for the message reader of
-# issue 10 (troubleshooter/signatures.toml). Not strict while that lands; remove each entry
-# as soon as it reads right.
-PENDING = {
-    ("thread-limit", "threads failing"),
-    ("thread-limit", "OpenBLAS thread start-up"),
-    ("stack-overflow", "RecursionError"),
-    ("output-flood", "IOPub data rate exceeded"),
-    ("disk-full", "writing a file"),
-    ("disk-full", "opening another notebook"),
-    ("broken-environment", "removed interpreter"),
-    ("broken-environment", "numpy.py beside the notebook"),
+# Runs the reader gets wrong though the text tells (strict: remove an entry once it reads right).
+MISREAD = {
+    ("broken-environment", "removed interpreter"): "read as out-of-memory (a guess): no "
+    "signature reads 'Error Starting Kernel' with '[Errno 2] No such file or directory: "
+    "'.../bin/python'' as a kernel spec whose interpreter is gone",
+    ("broken-environment", "numpy.py beside the notebook"): "read as out-of-memory (a guess): "
+    "'partially initialized module 'numpy' ... circular import' through a numpy.py of the "
+    "user's is not read as a file of the user's shadowing an installed package",
 }
 
 
@@ -72,8 +69,8 @@ def _runs(unreadable: bool = False) -> list[Any]:
             marks = ()
             if unreadable and (cause, run["name"]) in UNREADABLE:
                 marks = pytest.mark.xfail(reason=UNREADABLE[cause, run["name"]], strict=True)
-            elif unreadable and (cause, run["name"]) in PENDING:
-                marks = pytest.mark.xfail(reason="misread by diagnose: see PENDING", strict=False)
+            elif unreadable and (cause, run["name"]) in MISREAD:
+                marks = pytest.mark.xfail(reason=MISREAD[cause, run["name"]], strict=True)
             found.append(pytest.param(cause, run, id=f"{cause}/{run['name']}", marks=marks))
     return found
 
@@ -112,7 +109,7 @@ def test_the_banner_reads_back_to_the_exit_status(cause: str, run: dict[str, Any
     if status is None:
         assert banner is None
         return
-    death = parse_message(banner)
+    death = death_in(banner)
     if status < 0:
         assert death.signal is not None and SIGNALS[death.signal] == -status
     else:
