@@ -451,3 +451,16 @@ def test_old_records_are_pruned_to_three_per_kernel_and_a_week(tmp_path: Path) -
         "a-100.json", "a-102.json", "a-103.json", "a-104.json"
     ]  # fmt: skip
     assert not (tmp_path / "a-101.crash").exists()
+
+
+def test_a_kernel_without_the_companion_still_gets_a_valid_event_from_its_exit_status() -> None:
+    schema = pytest.importorskip("jupyter_events.schema")
+    from troubleshooter.companion.server import SCHEMA, diagnose_death, event_data
+
+    death = {"kernel_id": "k1", "returncode": -11, "pid": 999999, "connection_file": None,
+             "time": time.time(), "event": "restart"}  # fmt: skip
+    summary = diagnose_death(None, death)  # no record: the exit status alone
+    assert (summary["cause"], summary["signal"]) == ("native-crash", "SIGSEGV")
+    data = event_data(death, summary)
+    schema.EventSchema(SCHEMA).validate(data)  # the shipped schema accepts what is emitted
+    assert data["confidence"] in ("confirmed", "likely", "guess")
