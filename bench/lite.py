@@ -1,13 +1,15 @@
 """The browser demos: click to first output, bytes before it, the JupyterLite's size and build.
 
 ``measure(site, runs)`` opens the demos page in a fresh browser context (empty cache) for each
-run, presses "Run this demo" on the first demo and waits for its first output line inside the
-REPL frame. Bytes are counted by the server, response bodies sent between the click and the
-first output, because the DevTools protocol of the page does not see what the Pyodide worker
-downloads. The site is served the way a static host serves it (gzip for text, JavaScript, JSON
-and WebAssembly, as ``bench.serve`` does); one more run on an uncompressed server, like
-``python -m http.server``, gives the uncompressed figure, and one run in a warm browser cache
-gives the figure for a second start.
+run, points at "Run this demo" on the first demo, presses it a moment later and waits for its
+first output line inside the REPL frame. Pointing is the reader's first interaction and may
+start the load (issue 12): the time is taken from the press, and also from the pointing. Bytes
+are counted by the server, response bodies sent between the pointing and the first output,
+because the DevTools protocol of the page does not see what the Pyodide worker downloads. The
+site is served the way a static host serves it (gzip for text, JavaScript, JSON and
+WebAssembly, as ``bench.serve`` does); one more run on an uncompressed server, like ``python -m
+http.server``, gives the uncompressed figure, and one more start in the same tab (the pointer
+away, then back on the button) gives the figure for a second start.
 
 It also times the JupyterLite assembly from already downloaded packages (what a fresh checkout
 pays once) and the check a build makes when nothing changed.
@@ -34,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "demos.html"
 FIRST_OUTPUT = ".jp-CodeConsole-content .jp-OutputArea-output"
 TIMEOUT_MS = 120_000
+# How long the pointer rests on the button before the press. Readers take longer (a third of
+# a second or more); a short rest keeps the figure on the side of the reader in a hurry.
+DWELL_S = 0.3
 
 
 class _Counting:
@@ -73,24 +78,33 @@ def _server(site: Path, *, compressed: bool) -> Iterator[tuple[str, list]]:
 
 
 def _start_demo(page, base: str, sent: list, *, reload: bool = True) -> dict[str, Any]:
-    """Open the page, click the first demo's button, wait for output; what it cost."""
+    """Open the page, point at the first demo's button, press it, wait for output; the cost.
+
+    The pointer rests on the button for ``DWELL_S`` before the press, as a reader's does;
+    the demo may start loading from the moment the pointer arrives (issue 12)."""
     if reload:
         page.goto(base + PAGE, wait_until="networkidle")
-    before_click = [path for _, path, _ in sent if "/lite/" in path]
+    before_interaction = [path for _, path, _ in sent if "/lite/" in path]
     section = page.locator("section.memory-demo").first
     frame_id = section.get_attribute("id")
+    button = section.locator(".memory-demo-button")
+    page.mouse.move(0, 0)  # away first, so that arriving on the button is a new intent
+    intent = time.perf_counter()
+    button.hover()
+    page.wait_for_timeout(DWELL_S * 1000)
     started = time.perf_counter()
-    section.locator(".memory-demo-button").click()
+    button.click()
     page.frame_locator(f"#{frame_id} iframe").locator(FIRST_OUTPUT).first.wait_for(
         timeout=TIMEOUT_MS
     )
     finished = time.perf_counter()
-    during = [(path, size) for moment, path, size in sent if started <= moment <= finished]
+    during = [(path, size) for moment, path, size in sent if intent <= moment <= finished]
     return {
         "seconds": round(finished - started, 2),
+        "intent_seconds": round(finished - intent, 2),
         "bytes": sum(size for _, size in during),
         "requests": len(during),
-        "lite_requests_before_click": len(before_click),
+        "lite_requests_before_click": len(before_interaction),
     }
 
 
@@ -174,6 +188,7 @@ def measure(site: Path, runs: int) -> dict[str, Any]:
         "bytes_to_output": int(statistics.median(run["bytes"] for run in fresh)),
         "requests_to_output": int(statistics.median(run["requests"] for run in fresh)),
         "lite_requests_before_click": max(run["lite_requests_before_click"] for run in fresh),
+        "intent_to_output_s": statistics.median(run["intent_seconds"] for run in fresh),
         "click_to_output_warm_s": warm["seconds"],
         "bytes_to_output_warm": warm["bytes"],
         "click_to_output_uncompressed_s": plain["seconds"],
@@ -182,6 +197,7 @@ def measure(site: Path, runs: int) -> dict[str, Any]:
         "runs_s": [run["seconds"] for run in fresh],
         "note": (
             "first demo on demos.html, fresh browser context per run, gzip static server; "
+            f"the pointer rests {DWELL_S} s on the button before the press; "
             f"uncompressed: {plain['bytes'] / 1e6:.1f} MB in {plain['seconds']:.1f} s; "
             f"second start (warm cache): {warm['seconds']:.1f} s"
         ),

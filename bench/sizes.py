@@ -24,9 +24,3 @@ def wizard_assets(static: Path) -> dict[str, dict[str, int]]:
         if path.is_file() and not path.name.endswith(".map")
     )
     return {path.name: {"bytes": path.stat().st_size, "gzip": gzipped(path)} for path in files}
-
-
-def tree_size(folder: Path) -> tuple[int, int]:
-    """Total bytes and number of files under ``folder``."""
-    files = [path for path in folder.rglob("*") if path.is_file()]
-    return sum(path.stat().st_size for path in files), len(files)

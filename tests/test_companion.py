@@ -223,12 +223,13 @@ def test_after_a_segfault_the_first_cell_names_sigsegv_and_the_line(
 ) -> None:
     installed = _install(tmp_path, "install", "--user")
     assert installed.returncode == 0, installed.stderr
-    config = json.loads(
-        (tmp_path / "ipython/profile_default/ipython_kernel_config.json").read_text()
-    )
+    config_file = tmp_path / "ipython/profile_default/ipython_kernel_config.json"
+    config = json.loads(config_file.read_text())
     assert config["InteractiveShellApp"]["extensions"] == ["troubleshooter"]
+    config_file.write_text(json.dumps({**config, "Troubleshooter": {"stop": 80}}))
     kernel = start_kernel(cgroup_300)
-    assert "guard on" in text_of(kernel.run("%troubleshooter"))  # loaded at start
+    settings = text_of(kernel.run("%troubleshooter"))  # loaded at start, with the config's stop
+    assert "guard on (warn at 80%, stop at 80%" in settings
     kernel.client.execute(SEGFAULT)
     assert _wait_for_death(kernel) == -11
     kernel.restart()
@@ -239,10 +240,7 @@ def test_after_a_segfault_the_first_cell_names_sigsegv_and_the_line(
     assert "?step=" in plain
     removed = _install(tmp_path, "uninstall")
     assert removed.returncode == 0, removed.stderr
-    config = json.loads(
-        (tmp_path / "ipython/profile_default/ipython_kernel_config.json").read_text()
-    )
-    assert config == {}
+    assert json.loads(config_file.read_text()) == {"Troubleshooter": {"stop": 80}}
 
 
 def test_a_clean_shutdown_shows_nothing_and_a_corrupt_record_one_line(
@@ -433,3 +431,23 @@ def test_install_keeps_the_other_settings_and_uninstall_only_removes_its_own(
     config.write_text("[1, 2]")
     broken = _install(tmp_path, "install")
     assert broken.returncode == 1 and "does not hold a JSON object" in broken.stderr
+
+
+def test_old_records_are_pruned_to_three_per_kernel_and_a_week(tmp_path: Path) -> None:
+    from troubleshooter.companion import record
+
+    now = time.time()
+    for pid in range(100, 105):  # five records of kernel "a", a minute apart
+        path = tmp_path / f"a-{pid}.json"
+        path.write_text("{}")
+        path.with_suffix(".crash").write_text("")
+        os.utime(path, (now - 60 * (105 - pid),) * 2)
+    old = tmp_path / "b-7.json"
+    old.write_text("{}")
+    os.utime(old, (now - 8 * 86400,) * 2)
+    keep = str(tmp_path / "a-100.json")  # this kernel's own, the oldest
+    assert record.prune(str(tmp_path), keep={keep}, now=now) == 2
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "a-100.json", "a-102.json", "a-103.json", "a-104.json"
+    ]  # fmt: skip
+    assert not (tmp_path / "a-101.crash").exists()

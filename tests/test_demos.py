@@ -319,3 +319,88 @@ def test_the_demos_page_offers_every_demo(site):
     # The same notebook, to download and run in one's own Jupyter.
     download = page.select_one('a.download[href$="diagnostics.ipynb"]')
     assert (site.html / download["href"]).read_bytes() == NOTEBOOK.read_bytes()
+
+
+# --- jupyterlite-sphinx, as this build uses it ----------------------------------------------
+
+
+@pytest.mark.sphinx("html", testroot="demos", srcdir="demos-stock", confoverrides=USE_CACHE)
+def test_its_own_directives_get_real_buttons_and_no_inline_handlers(app, lite_base):
+    from jupyterlite_sphinx.jupyterlite_sphinx import jupyterlite_build
+
+    app.build()
+    assert app.warning.getvalue() == ""
+    # Its build step, which runs `jupyter lite build` on every build, is not connected.
+    handlers = [listener.handler for listener in app.events.listeners["build-finished"]]
+    assert jupyterlite_build not in handlers
+    assert "[jupyterlite-sphinx]" not in app.status.getvalue()
+    outdir = Path(app.outdir)
+    page = soup(outdir / "stock.html")
+    embed, tab = page.select(".memory-demo-run"), page.select("a.sd-btn")
+    assert len(embed) == 1 and len(tab) == 1
+    assert embed[0]["data-lite-src"].startswith("lite/repl/index.html?kernel=python")
+    assert "code=print%281%20%2B%201%29" in embed[0]["data-lite-src"]
+    button = embed[0].select_one("button")
+    assert (button.get_text(), button["type"]) == ("Try Python", "button")
+    assert tab[0].get_text() == "Open a REPL in a new tab"
+    assert tab[0]["href"].startswith("lite/repl/index.html?")
+    for path in outdir.glob("*.html"):
+        html = path.read_text("utf-8")
+        assert not re.search(r"\son[a-z]+=", html), path.name  # no inline event handler
+        assert "jupyterlite_sphinx" not in html and not THIRD_PARTY.search(html), path.name
+    assert not list((outdir / "_static").glob("jupyterlite_sphinx.*"))
+
+
+class _Config:
+    """What settings_from reads from a Sphinx configuration: jupyterlite-sphinx's defaults."""
+
+    troubleshooter_lite_pyodide = "local"
+    jupyterlite_build_command_options = None
+    jupyterlite_config = None
+    jupyterlite_overrides = None
+    jupyterlite_ignore_contents = None
+    jupyterlite_contents = None
+    jupyterlite_dir = None
+
+
+def test_its_settings_drive_the_build_and_its_key(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sample.csv").write_text("a,b\n1,2\n")
+    config = _Config()
+    config.jupyterlite_contents = ["data/*.csv"]
+    config.jupyterlite_build_command_options = {"no-libarchive": "true"}
+    settings = lite.settings_from(config, tmp_path, {"repl"}, {})
+    assert settings.contents == (str((tmp_path / "data" / "sample.csv").resolve()),)
+    assert settings.options == (("no-libarchive", "true"),)
+    key = settings.key("pyodide-x")
+    assert settings.key("pyodide-x") == key  # the same inputs, the same key: no rebuild
+    (tmp_path / "data" / "sample.csv").write_text("a,b\n1,3\n")
+    assert settings.key("pyodide-x") != key  # a content file changed: build again
+    assert settings.key("pyodide-y") != settings.key("pyodide-x")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("jupyterlite_build_command_options", {"output-dir": "x"}, "may not set"),
+        ("jupyterlite_config", "missing.json", "jupyterlite_config names 'missing.json'"),
+    ],
+)
+def test_a_bad_jupyterlite_setting_is_named(tmp_path, setting, value, message):
+    config = _Config()
+    setattr(config, setting, value)
+    with pytest.raises(lite.LiteUnavailable, match=message):
+        lite.settings_from(config, tmp_path, {"repl"}, {})
+
+
+def test_the_key_does_not_depend_on_where_the_project_is(tmp_path):
+    copies = []
+    for name in ("one", "two"):
+        (tmp_path / name / "data").mkdir(parents=True)
+        (tmp_path / name / "data" / "sample.csv").write_text("a,b\n1,2\n")
+        (tmp_path / name / "nb.ipynb").write_text("{}")
+        config = _Config()
+        config.jupyterlite_contents = ["data"]
+        notebooks = {"nb.ipynb": str(tmp_path / name / "nb.ipynb")}
+        copies.append(lite.settings_from(config, tmp_path / name, {"repl"}, notebooks))
+    assert copies[0].key("p") == copies[1].key("p")

@@ -37,13 +37,33 @@ def _outside(urls: list[str]) -> list[str]:
     return [url for url in urls if urlsplit(url).hostname not in {"127.0.0.1", None}]
 
 
-def test_nothing_of_jupyterlite_loads_before_the_click(page, server, requests, page_log):
+def test_nothing_of_jupyterlite_loads_before_the_reader_points_or_clicks(
+    page, server, requests, page_log
+):
     page.goto(server + "demos.html", wait_until="networkidle")
     buttons = page.get_by_role("button", name="Run this demo")
     expect(buttons.first).to_be_visible()
     assert buttons.count() == page.locator("section.memory-demo").count() >= 3
     assert [url for url in requests if _is_lite(url)] == []
     assert page.locator("iframe").count() == 0
+    assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+def test_pointing_at_a_button_starts_the_demo_out_of_sight(page, server, requests, page_log):
+    page.goto(server + "demos.html", wait_until="networkidle")
+    assert [url for url in requests if _is_lite(url)] == []
+    section = page.locator(f"#demo-{RUN.name.replace('_', '-')}")
+    section.get_by_role("button", name="Run this demo").hover()  # intent: starts the load
+    frame = section.locator("iframe")
+    expect(frame).to_have_attribute("aria-hidden", "true")
+    page.wait_for_timeout(1000)
+    assert any(_is_lite(url) and url.endswith("pyodide.asm.wasm") for url in requests)
+    assert frame.bounding_box()["x"] < 0  # laid out, but off the screen
+    # Pointing at another demo gives up the first: one hidden start at a time.
+    page.locator("section.memory-demo").first.get_by_role("button", name="Run this demo").hover()
+    expect(page.locator("iframe.memory-demo-frame")).to_have_count(1)
+    expect(section.locator("iframe")).to_have_count(0)
+    assert _outside(requests) == []
     assert page_log.console_errors == [] and page_log.page_errors == []
 
 

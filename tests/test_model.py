@@ -13,8 +13,9 @@ import pytest
 
 from troubleshooter import causes
 from troubleshooter.loader import builtin_ids, load_builtin, load_tree
-from troubleshooter.model import AnswerError, Outcome, Question, TreeError, guide_labels
-from troubleshooter.signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
+from troubleshooter.messages import death_in as parse_message
+from troubleshooter.model import AnswerError, Outcome, Question, TreeError
+from troubleshooter.signals import SIGNALS, Death, parse_exit_code, parse_signal
 
 # A small valid tree; the malformed cases below each change one thing in it.
 SMALL = """
@@ -401,13 +402,13 @@ def test_paths_reach_every_outcome(shipped):
     assert {path.outcome for path in paths} == {outcome.id for outcome in shipped.outcomes()}
     for path in paths:
         assert shipped.follow(path.answers).id == path.outcome
-        assert path.steps[0].question == shipped.start
+        assert path.choices[0].question == shipped.start
 
 
 def test_most_outcomes_are_four_clicks_away(shipped):
     shortest: dict[str, int] = {}
     for path in shipped.paths():
-        shortest[path.outcome] = min(shortest.get(path.outcome, 99), len(path.steps))
+        shortest[path.outcome] = min(shortest.get(path.outcome, 99), len(path.choices))
     near = [outcome for outcome, clicks in shortest.items() if clicks <= 4]
     assert len(near) >= 0.8 * len(shortest), shortest
 
@@ -467,7 +468,7 @@ def test_no_placeholder_or_platform_name_left_in_prose(shipped):
 
 def test_guide_labels_are_known_labels(shipped):
     known = {label for labels in causes.GUIDE_LABELS.values() for label in labels}
-    assert guide_labels(shipped) <= known
+    assert set(shipped.guides().values()) <= known
 
 
 def test_json_round_trips_and_keeps_hints(shipped):

@@ -12,7 +12,7 @@ import pytest
 from troubleshooter import causes
 from troubleshooter.cli import main
 from troubleshooter.loader import load_builtin
-from troubleshooter.walk import guide_link
+from troubleshooter.walk import outcome_url
 
 TREE = load_builtin()
 PATHS = TREE.paths()
@@ -61,8 +61,8 @@ def test_every_path_reaches_its_outcome(capsys, path):
     assert result["tree"] == "kernel-terminated"
     assert result["outcome"] == path.outcome
     assert result["cause"] == outcome.cause
-    assert result["path"] == [{"question": q, "answer": a} for q, a in path.steps]
-    assert result["link"] == guide_link(outcome)
+    assert result["path"] == [{"question": q, "answer": a} for q, a in path.choices]
+    assert result["link"] == outcome_url(outcome)
     assert result["step"].endswith(f"?step={path.outcome}")
 
 
@@ -85,7 +85,7 @@ def test_text_output_shows_the_whole_outcome(capsys):
 
 def test_links_point_at_sections_that_exist(site):
     for outcome in TREE.outcomes():
-        link = urlsplit(guide_link(outcome))
+        link = urlsplit(outcome_url(outcome))
         page = site.html / link.path.lstrip("/")
         assert page.is_file(), link.geturl()
         assert f'id="{link.fragment}"' in page.read_text(encoding="utf-8"), link.geturl()

@@ -166,7 +166,7 @@ def test_every_path_by_clicking(tab):
             shared += 1
         if previous:
             tab.locator(".ts-trail li button").nth(shared).click()
-        for step in path.steps[shared:]:
+        for step in path.choices[shared:]:
             question = TREE.nodes[step.question]
             index = [a.id for a in question.answers].index(step.answer)
             tab.locator(".ts-choices button").nth(index).click()
@@ -562,12 +562,12 @@ def test_step_alone_opens_that_step_with_a_path_to_it(tab):
 
 def test_keyboard_only(tab):
     """Tab, Enter and Space walk a path; focus lands on each new question's heading."""
-    path = next(p for p in TREE.paths() if len(p.steps) >= 3)
+    path = next(p for p in TREE.paths() if len(p.choices) >= 3)
     open_page(tab, f"step={TREE.start}")
     focused = "document.activeElement"
     assert tab.evaluate(f"{focused}.id") == heading(tab).get_attribute("id")
     keys = ["Enter", "Space"]
-    for index, step in enumerate(path.steps):
+    for index, step in enumerate(path.choices):
         label = plain(TREE.nodes[step.question].answer(step.answer).label)
         for _ in range(60):
             tab.keyboard.press("Tab")
@@ -591,7 +591,7 @@ def test_keyboard_only(tab):
 
 def test_copy_summary_and_command(tab):
     tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=tab.base[:-1])
-    path = next(p for p in TREE.paths() if len(p.steps) >= 2)
+    path = next(p for p in TREE.paths() if len(p.choices) >= 2)
     open_page(tab, f"step={path.outcome}&path={'.'.join(path.answers)}")
     tab.get_by_role("button", name="Copy summary").click()
     tab.wait_for_function("document.querySelector('.ts-live').textContent.startsWith('Copied')")
@@ -680,7 +680,7 @@ def test_no_accessibility_violations(tab, axe, scheme, state):
     path = TREE.paths()[0]
     query = {
         "start": "",
-        "question": f"step={path.steps[-1].question}",
+        "question": f"step={path.choices[-1].question}",
         "outcome": f"step={path.outcome}&path={'.'.join(path.answers)}",
         "flowchart": "",
     }[state]

@@ -20,7 +20,7 @@ CONTRACT (shared by the loader, the wizard, the terminal walk and diagnose):
   high)`` pairs).
 - ``Outcome``: ``id``, ``title``, ``cause`` (an id from ``troubleshooter.causes``),
   ``text`` (what happened), ``steps`` (the fix, in order, at least one),
-  ``guide`` (a Sphinx label; checked at build time, see ``guide_labels``),
+  ``guide`` (a Sphinx label; checked at build time, see ``Tree.guides``),
   ``confirm`` (how to tell the fix worked).
 - Prose (``text``, ``check``, ``label``, ``title``, ``steps``, ``confirm``) may
   contain inline code in backticks and nothing else of markup, plus platform
@@ -112,7 +112,7 @@ class Outcome:
 Node = Question | Outcome
 
 
-class Step(NamedTuple):
+class Choice(NamedTuple):
     """One click: the question asked and the answer given."""
 
     question: str
@@ -120,14 +120,14 @@ class Step(NamedTuple):
 
 
 class TreePath(NamedTuple):
-    """A root-to-outcome walk: the steps taken and the outcome reached."""
+    """A root-to-outcome walk: the choices made and the outcome reached."""
 
-    steps: tuple[Step, ...]
+    choices: tuple[Choice, ...]
     outcome: str
 
     @property
     def answers(self) -> list[str]:
-        return [step.answer for step in self.steps]
+        return [choice.answer for choice in self.choices]
 
 
 class AnswerData(TypedDict):
@@ -227,13 +227,13 @@ class Tree:
         """Every root-to-outcome path, depth first, answers in file order."""
         found: list[TreePath] = []
 
-        def visit(node_id: str, steps: tuple[Step, ...]) -> None:
+        def visit(node_id: str, choices: tuple[Choice, ...]) -> None:
             node = self.nodes[node_id]
             if isinstance(node, Outcome):
-                found.append(TreePath(steps, node.id))
+                found.append(TreePath(choices, node.id))
                 return
             for answer in node.answers:
-                visit(answer.target, (*steps, Step(node.id, answer.id)))
+                visit(answer.target, (*choices, Choice(node.id, answer.id)))
 
         visit(self.start, ())
         return found
@@ -291,11 +291,6 @@ class Tree:
             "causes": causes,
             "nodes": nodes,
         }
-
-
-def guide_labels(tree: Tree) -> set[str]:
-    """Every Sphinx label the tree links to (the build checks that each exists)."""
-    return set(tree.guides().values())
 
 
 def _best_answer(question: Question, death: Death) -> Answer | None:

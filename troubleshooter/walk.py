@@ -22,8 +22,8 @@ from typing import TextIO
 
 from .causes import CAUSES, SITE_URL, label_url, step_url
 from .loader import builtin_ids, load_builtin, load_tree
+from .messages import death_from, read, wizard_path
 from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
-from .signals import death_from
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
 
@@ -121,7 +121,7 @@ def open_tree(argument: str) -> Tree:
     return load_builtin(argument)
 
 
-def guide_link(outcome: Outcome, site_url: str = SITE_URL) -> str:
+def outcome_url(outcome: Outcome, site_url: str = SITE_URL) -> str:
     """Where the outcome's guide section lives on the site."""
     return label_url(outcome.guide, site_url)
 
@@ -132,7 +132,7 @@ def result_json(tree: Tree, taken: Taken, outcome: Outcome) -> dict[str, object]
         "path": _path_json(taken),
         "outcome": outcome.id,
         "cause": outcome.cause,
-        "link": guide_link(outcome),
+        "link": outcome_url(outcome),
         "step": step_url(outcome.id),
     }
 
@@ -201,7 +201,10 @@ def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
         return []
     option, value = chosen
     death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
-    answers = tree.deep_link(death)
+    reading = read(args.message or "")
+    for line in reading.evidence():
+        print(f"walk: the message, {line}", file=sys.stderr)
+    answers = wizard_path(tree, reading, death)
     if not answers:
         print(
             f"walk: {option} {value[:80]!r} points to no particular step; "
@@ -294,5 +297,5 @@ def _print_outcome(taken: Taken, outcome: Outcome, out: TextIO) -> None:
         print(_wrap(step, "       ", f"   {index:>2}. "), file=out)
     print("\n   How to tell it worked:", file=out)
     print(_wrap(outcome.confirm, "   "), file=out)
-    print(f"\n   Read more: {guide_link(outcome)}", file=out)
+    print(f"\n   Read more: {outcome_url(outcome)}", file=out)
     print(f"   This step in the browser: {step_url(outcome.id)}", file=out)

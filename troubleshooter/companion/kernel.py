@@ -8,10 +8,11 @@ notebook) and starts the memory guard. IPython's ``pre_run_cell`` and
 exit marks the record closed. Every callback swallows its own failures: the
 companion never breaks the kernel it watches.
 
-Configuration (``c.Troubleshooter...`` is not a traitlets class; these are read
-from the environment and from ``%troubleshooter``): ``TROUBLESHOOTER_GUARD=off``
-turns the guard off, ``TROUBLESHOOTER_WARN`` and ``TROUBLESHOOTER_STOP`` set the
-thresholds (shares such as ``0.8`` or percentages such as ``80``).
+Settings, read at load: ``c.Troubleshooter.guard = False`` in IPython's kernel
+configuration, or ``TROUBLESHOOTER_GUARD=off`` in the environment, turns the
+guard off; ``warn`` and ``stop`` (``TROUBLESHOOTER_WARN``, ``TROUBLESHOOTER_STOP``)
+set the thresholds, as shares (``0.8``) or percentages (``80``). The environment
+wins. ``%troubleshooter`` changes them while the kernel runs.
 """
 
 from __future__ import annotations
@@ -39,6 +40,22 @@ def _share(text: str | None, default: float) -> float:
         return default
     value = value / 100 if value > 1 else value
     return value if 0.05 <= value <= 0.995 else default
+
+
+def _settings(shell: Any) -> tuple[float, float, bool]:
+    """Warn and stop shares and whether the guard is on: environment, then IPython config."""
+    config: Any = {}
+    try:
+        if "Troubleshooter" in shell.config:
+            config = shell.config["Troubleshooter"]
+    except Exception:
+        config = {}
+
+    def value(name: str) -> Any:
+        return os.environ.get(f"TROUBLESHOOTER_{name.upper()}", config.get(name))
+
+    guard = str(value("guard")).lower() not in ("0", "off", "no", "false")
+    return _share(value("warn"), WARN), _share(value("stop"), STOP), guard
 
 
 def _connection_file() -> str | None:
@@ -93,17 +110,11 @@ class Companion:
         self._page: records.Page | None = None
         self._crash_file: Any = None
         self.previous: Any = None  # the post-mortem to show, once
-        warn = _share(os.environ.get("TROUBLESHOOTER_WARN"), WARN)
-        stop = _share(os.environ.get("TROUBLESHOOTER_STOP"), STOP)
+        warn, stop, guard = _settings(shell)
         self.guard = Guard(
             self.meter, say=print, warn=min(warn, stop), stop=stop, on_sample=self._sampled
         )
-        self.guard.enabled = os.environ.get("TROUBLESHOOTER_GUARD", "").lower() not in (
-            "0",
-            "off",
-            "no",
-            "false",
-        )
+        self.guard.enabled = guard
 
     # --- life ------------------------------------------------------------------------
 

@@ -29,7 +29,9 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from ..causes import CAUSES, GUIDE_PAGE
+from ..messages import reader_json
 from ..model import Outcome, Tree
+from .config import platform_names
 from .records import keep_page_records, page_records
 from .shared import GuideLink, TreeDirective, add_static_dir, guide_href, guide_link, paragraph
 from .written_tree import first_question, tree_block, tree_link, written_tree
@@ -82,9 +84,12 @@ def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
     return page_records(env, "troubleshooter_wizards")
 
 
-def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+def wizard_data(
+    tree: Tree, hrefs: dict[str, str], titles: dict[str, str], service: str = ""
+) -> dict[str, Any]:
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
-    address (``href``) and section title (``guide_title``) in place of the label."""
+    address (``href``) and section title (``guide_title``) in place of the label, and the
+    compiled signatures it reads messages with (``messages.reader_json``)."""
     data = tree.to_json_dict()
     shown: dict[str, dict[str, Any]] = {}
     for node_id, entry in data["nodes"].items():
@@ -94,7 +99,8 @@ def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> di
             if node_id in hrefs:
                 node["href"] = hrefs[node_id]
                 node["guide_title"] = titles[node_id]
-    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT}
+    reader = reader_json(service=service) if service else reader_json()
+    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT, "reader": reader}
 
 
 def json_for_script(data: Any) -> str:
@@ -119,7 +125,8 @@ def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, A
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     """The wizard's element with its data: in the page, or (a light page) in a file."""
     tree: Tree = node["tree"]
-    data = wizard_data(tree, node["hrefs"], node["titles"])
+    service = platform_names(translator.builder.config).get("service", "")
+    data = wizard_data(tree, node["hrefs"], node["titles"], service)
     attributes: dict[str, Any] = {"data-heading-level": str(node["level"])}
     if node["text_version"]:
         attributes["data-src"] = write_wizard_data(translator, tree, data)

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,9 @@ RECIPE = 1
 
 # Fallback font formats no current browser asks for when a woff2 is listed first.
 FONT_FALLBACKS = (".eot", ".ttf", ".woff", ".svg")
-# Notebook commands a REPL-only build cannot use: without a notebook the plugin fails at start
-# and logs an error in the reader's console.
-REPL_ONLY_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
+# Notebook commands the REPL app cannot use: without a notebook the plugin fails at start and
+# logs an error in the reader's console. Disabled in the REPL's own jupyter-lite.json.
+REPL_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
 # Options jupyterlite_build_command_options may not set: the build decides them.
 OWN_OPTIONS = ("contents", "output-dir", "lite-dir", "apps")
 STAMP_FILE = ".troubleshooter-lite"
@@ -65,19 +65,26 @@ class LiteSettings:
     lite_json: str | None  # jupyterlite_dir's jupyter-lite.json, when there is one
 
     def key(self, pyodide: str) -> str:
-        files = [Path(p) for p in (*self.contents, *(src for _, src in self.notebooks))]
-        files += [Path(p) for p in (self.config, self.overrides, self.lite_json) if p]
-        code = [(HERE / name).read_bytes() for name in ("site.py",)]
+        """Changes whenever the build's output would: by what files hold and the names they
+        have in JupyterLite, never by where the project sits on disk."""
+        parts = [(HERE / "site.py").read_bytes()]
+        for path in map(Path, self.contents):
+            parts += file_parts([path], path.parent)
+        for name, source in self.notebooks:
+            parts += [name.encode(), Path(source).read_bytes()]
+        for setting in (self.config, self.overrides, self.lite_json):
+            parts.append(Path(setting).read_bytes() if setting else b"")
         recipe = {
             "recipe": RECIPE,
-            "settings": asdict(self),
+            "mode": self.mode,
+            "apps": self.apps,
+            "ignore_contents": self.ignore_contents,
+            "options": self.options,
             "pyodide": pyodide,
             "jupyterlite-core": version("jupyterlite-core"),
             "jupyterlite-pyodide-kernel": version("jupyterlite-pyodide-kernel"),
         }
-        return digest(
-            json.dumps(recipe, sort_keys=True).encode(), *code, *file_parts(files, Path("/"))
-        )
+        return digest(json.dumps(recipe, sort_keys=True).encode(), *parts)
 
 
 def _expand(patterns: str | list[str] | None, srcdir: Path) -> list[str]:
@@ -142,8 +149,6 @@ def _merge(base: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
 def _lite_json(settings: LiteSettings) -> dict[str, Any]:
     base = json.loads(Path(settings.lite_json).read_text("utf-8")) if settings.lite_json else {}
     data: dict[str, Any] = {"litePluginSettings": {KERNEL_PLUGIN: kernel_settings(settings.mode)}}
-    if settings.apps == ("repl",):
-        data["disabledExtensions"] = REPL_ONLY_DISABLED
     return _merge(base, {"jupyter-lite-schema-version": 0, "jupyter-config-data": data})
 
 
@@ -188,6 +193,11 @@ def build_site(target: Path, settings: LiteSettings, pyodide: Path | None, log: 
         run(command, "jupyter lite build", cwd=stage)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    repl = target / "repl" / "jupyter-lite.json"
+    if repl.exists():
+        config = json.loads(repl.read_text("utf-8"))
+        config.setdefault("jupyter-config-data", {})["disabledExtensions"] = REPL_DISABLED
+        repl.write_text(json.dumps(config, indent=1), "utf-8")
     _prune(target)
 
 
