@@ -3,14 +3,13 @@
 At read time the directive loads the tree (a built-in id such as
 ``kernel-terminated``, or a ``.toml`` path relative to the source directory) and
 keeps it in a ``wizard`` node. At write time (``doctree-resolved``) every
-outcome's guide label is resolved through the standard domain, then:
+outcome's guide label is resolved through the standard domain, and the tree is
+written out as docutils nodes (``written_tree.py``), readable without JavaScript:
 
-- for HTML builders the node stays and its visitor writes the whole tree as
-  sections, readable without JavaScript (answers link to ``#ts-<node-id>``),
-  plus the tree as JSON for ``static/wizard.js``, which turns it into the wizard;
-- for every other builder (text, LaTeX, man, ...) the node becomes plain
-  docutils nodes: each question with its answers and where they lead, each
-  outcome with its steps and a link to its guide section.
+- for HTML builders inside the ``wizard`` node, whose visitor writes only the
+  wizard's ``<div>`` (options as ``data-`` attributes) and the tree as JSON for
+  ``static/wizard.js``, which turns it into the wizard;
+- for every other builder (text, LaTeX, man, ...) in place of the node.
 
 The build also writes ``troubleshooter/causes.json``, the map of cause ids to
 guide sections and wizard steps that ``docs/linking.md`` documents.
