@@ -69,6 +69,31 @@ def accuracy() -> dict[str, Any]:
     }
 
 
+def lab_accuracy() -> dict[str, Any]:
+    """The crash lab's records (docs/lab/*.json): what each front end showed in a real run,
+    read with nothing measured; right = its cause, not a guess."""
+    right, total, misread = 0, 0, []
+    for path in sorted((ROOT / "docs" / "lab").glob("*.json")):
+        record = json.loads(path.read_text("utf-8"))
+        for run in record.get("runs", []):
+            shown = run.get("shown") or {}
+            parts = [shown.get("cocalc") or "", *(shown.get("front_end") or [])]
+            parts += [
+                *(shown.get("stderr") or []),
+                *(shown.get("output") or []),
+                *(run.get("log") or []),
+            ]
+            verdict = diagnose({}, message="\n".join(parts))
+            total += 1
+            if verdict.cause == record["cause"] and verdict.confidence != "guess":
+                right += 1
+            else:
+                misread.append(
+                    f"{record['cause']} / {run.get('name')}: {verdict.cause} ({verdict.confidence})"
+                )
+    return {"runs": total, "right": right, "misread": misread}
+
+
 def paste_64k() -> str:
     block = "\n".join(message["text"] for message in corpus()) + "\n"
     return (block * (KB64 // len(block) + 1))[:KB64]
@@ -171,7 +196,11 @@ def in_browser(site: Path, runs: int) -> dict[str, Any]:
 
 
 def measure(runs: int = 5, site: Path | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"corpus": accuracy(), **in_python(max(runs, 5))}
+    result: dict[str, Any] = {
+        "corpus": accuracy(),
+        "lab": lab_accuracy(),
+        **in_python(max(runs, 5)),
+    }
     if site is not None and site.is_dir():
         result.update(share(site))
         result.update(in_browser(site, max(runs, 5)))
