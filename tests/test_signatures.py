@@ -170,3 +170,22 @@ def test_the_compiled_json_carries_patterns_not_code():
     for entry in data["signatures"]:
         assert entry["flags"] in ("gm", "gim")
         re.compile(entry["source"], re.ASCII)
+
+
+def test_a_broken_signatures_file_fails_the_sphinx_build_with_file_and_id(tmp_path: Path):
+    import subprocess
+    import sys
+
+    broken = tmp_path / "signatures.toml"
+    text = SIGNATURES_PATH.read_text(encoding="utf-8")
+    broken.write_text(text.replace("pattern = 'OMP: Error #15\\b'", "pattern = '(OMP+)+'"), "utf-8")
+    root = Path(__file__).parent / "roots" / "test-wizard"
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-D",
+         f"troubleshooter_signatures={broken}", str(root), str(tmp_path / "out")],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert (
+        f"{broken}: signature 'omp-error-15': pattern uses the unbounded quantifier" in done.stderr
+    )
