@@ -22,6 +22,7 @@ extensions = [
     "notfound.extension",
     "troubleshooter",
     "site_polish",  # docs/_ext: this site's CSS purge, accessibility fixes and copy buttons
+    "lab_records",  # docs/_ext: the crash lab's records (docs/lab/*.json) in the guide
 ]
 
 # Names of the hosting service and its controls, used across the guides as

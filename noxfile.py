@@ -1,4 +1,4 @@
-"""Development sessions: docs, docs-live, tests, lint, bench.
+"""Development sessions: docs, docs-live, tests, lint, bench, lab.
 
 With nox installed, run ``nox -s NAME``. Without it, ``python3 noxfile.py -s NAME``
 installs nox into ``.nox/_bootstrap`` first, so a fresh machine needs only Python.
@@ -134,3 +134,11 @@ def bench(session: nox.Session) -> None:
     _install(session, "docs", "tests")
     _ensure_chromium(session)
     session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs)
+
+
+@nox.session
+def lab(session: nox.Session) -> None:
+    """Reproduce every cause of a kernel death through a real Jupyter server and write what
+    it looked like to docs/lab/<cause>.json (needs root for cgroups, tmpfs and other users)."""
+    _install(session, "lab")
+    session.run("python", "-m", "lab", *session.posargs, env={"PYTHONPATH": str(ROOT)})

@@ -54,6 +54,11 @@ NOTHING_EARLY = Budget(
 COMPANION_START = Budget("<=", 0.030, "issue 14: at most 30 ms more")
 COMPANION_CELL = Budget("<=", 0.001, "issue 14: at most 1 ms")
 COMPANION_IDLE = Budget("<=", 0, "issue 14: none measurable (not one 10 ms clock tick in 3 s)")
+CORPUS_CLEAR = Budget(">=", 95, "issue 10: clear messages right, not a guess")
+CORPUS_HONEST = Budget(">=", 100, "issue 10: ambiguous messages never a wrong likely/confirmed")
+READ_HOSTILE = Budget("<=", 50, "issue 10: each hostile paste under 50 ms")
+READ_BROWSER = Budget("<=", 5, "issue 10 (goal): a 64 KB paste in the browser")
+SIGNATURES_SHARE = Budget("<=", 6_000, "issue 10 (goal): 6 KB gzipped")
 
 
 @dataclass(frozen=True)
@@ -379,6 +384,42 @@ class Bench:
             note = median_of(result.get("runs", self.runs)) if how == median else how
             self.add(Figure(group, name, unit, float(result[key]), budget, note))
 
+    def measure_messages(self) -> None:
+        group = "message reader"
+        rows = (  # key in bench/messages.py's result, figure, unit, budget, how it was taken
+            ("clear_right_share", "corpus: clear messages right, not a guess", "%", CORPUS_CLEAR),
+            ("ambiguous_honest_share", "corpus: ambiguous messages a guess", "%", CORPUS_HONEST),
+            ("python_64k_ms", "read a 64 KB paste, Python", "ms", None),
+            ("python_hostile_worst_ms", "slowest hostile paste, Python", "ms", READ_HOSTILE),
+            ("browser_64k_ms", "read a 64 KB paste, browser", "ms", READ_BROWSER),
+            ("browser_hostile_worst_ms", "slowest hostile paste, browser", "ms", READ_HOSTILE),
+            ("signatures_share_gzip_bytes", "signatures in the wizard's data, gzipped", "B",
+             SIGNATURES_SHARE),
+        )  # fmt: skip
+        from bench import messages as piece
+
+        self.say("the message reader: the corpus, a 64 KB paste, hostile pastes")
+        result = piece.measure(self.runs, SITE if SITE.is_dir() else None)
+        self.details["messages"] = result
+        flat = {**result, **result.get("corpus", {})}
+        corpus = result.get("corpus", {})
+        notes = {
+            "clear_right_share": f"{corpus.get('clear_right')} of {corpus.get('clear')}",
+            "ambiguous_honest_share": (
+                f"{corpus.get('ambiguous_honest')} of {corpus.get('ambiguous')}"
+            ),
+            "python_64k_ms": "median",
+            "python_hostile_worst_ms": str(result.get("python_hostile_worst")),
+            "browser_64k_ms": "median, the wizard's own measure",
+            "browser_hostile_worst_ms": str(result.get("browser_hostile_worst")),
+            "signatures_share_gzip_bytes": str(result.get("data_file")),
+        }
+        for key, name, unit, budget in rows:
+            if flat.get(key) is None:
+                self.add(failed(group, name, unit, f"bench/messages.py gave no {key!r}", budget))
+                continue
+            self.add(Figure(group, name, unit, float(flat[key]), budget, notes[key]))
+
     def measure_companion(self) -> None:
         group = "kernel companion"
         rows = (  # key in bench/companion.py's result, figure, unit, budget, how it was taken
@@ -412,7 +453,9 @@ def median_of(runs: int) -> str:
 
 
 NOT_RESULTS = (":(exclude)bench/results.json", ":(exclude)bench/results.md")
-STEPS = ("site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds", "companion")
+STEPS = (
+    "site", "pages", "lighthouse", "wizard", "diagnose", "demos", "builds", "companion", "messages",
+)  # fmt: skip
 
 
 def commit_id() -> str:
@@ -445,8 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         "demos": ("JupyterLite demos", bench.measure_demos),
         "builds": ("build times", bench.measure_builds),
         "companion": ("the kernel companion's cost", bench.measure_companion),
+        "messages": ("the message reader", bench.measure_messages),
     }
-    needs_site = only & {"pages", "lighthouse"}
+    needs_site = only & {"pages", "lighthouse", "messages"}
     for step in STEPS:
         if step in only or (step == "site" and needs_site):
             bench.step(*actions[step])

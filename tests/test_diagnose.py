@@ -17,10 +17,11 @@ from troubleshooter import diagnose as dg
 from troubleshooter.causes import CAUSES, step_url
 from troubleshooter.evidence import collect
 from troubleshooter.loader import load_builtin
+from troubleshooter.messages import death_from
 from troubleshooter.model import Outcome, Question
 from troubleshooter.readers import READERS, Case
 from troubleshooter.report import render
-from troubleshooter.signals import Death, death_from, parse_exit_code, parse_signal
+from troubleshooter.signals import Death, parse_exit_code, parse_signal
 from troubleshooter.state import state_entry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +171,8 @@ def test_sigkill_with_oom_kills_and_big_idle_kernels() -> None:
     assert verdict.check_next is None
     assert verdict.link == step_url("oom-idle-kernels")
     assert verdict.steps == list(TREE.nodes["oom-idle-kernels"].steps)
-    assert verdict.summary.startswith("Verdict: Out of memory.")
+    assert verdict.summary.startswith("Confirmed: Out of memory.")
+    assert verdict.confidence == "confirmed"
 
 
 def test_exit_137_on_cgroup_v2_asks_to_check_the_memory_pattern() -> None:
@@ -277,7 +279,7 @@ def test_malformed_facts_never_raise(facts: Any) -> None:
 def test_render_leads_with_the_verdict_and_says_unknown() -> None:
     text = render(dg.diagnose(fixture("macos"), exit_code=137))
     first = text.splitlines()[0]
-    assert first == "Verdict: Out of memory. One step needs more memory than the project has."
+    assert first == "Likely: Out of memory. One step needs more memory than the project has."
     assert "cgroup      unknown" in text
     assert "kernel log  unknown" in text
 
@@ -332,7 +334,7 @@ def test_counters_are_remembered_and_a_corrupt_state_is_replaced(tmp_path: Path)
 def test_human_output_leads_with_the_verdict(tmp_path: Path) -> None:
     done = _command("--signal", "SIGSEGV", "--no-state", cache=tmp_path)
     assert done.returncode == 0
-    assert done.stdout.startswith("Verdict: ")
+    assert done.stdout.startswith(("Confirmed: ", "Likely: ", "Guess: "))
     assert "\nWhat was read:\n" in done.stdout
     assert not (tmp_path / "jupyter-kernel-troubleshooter").exists()
 

@@ -13,8 +13,9 @@ import pytest
 
 from troubleshooter import causes
 from troubleshooter.loader import builtin_ids, load_builtin, load_tree
+from troubleshooter.messages import death_in as parse_message
 from troubleshooter.model import AnswerError, Outcome, Question, TreeError
-from troubleshooter.signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
+from troubleshooter.signals import SIGNALS, Death, parse_exit_code, parse_signal
 
 # A small valid tree; the malformed cases below each change one thing in it.
 SMALL = """

@@ -15,21 +15,19 @@ cgroup they create, and remove it afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from troubleshooter.cgroup import find_memory_cgroup
+from lab import cgroups
+from lab.cgroups import Cgroup
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 200 * 1024 * 1024
@@ -37,95 +35,13 @@ BANNER = "Kernel last terminated by signal SIGKILL."
 ALLOCATE = "blocks = [b'x' * (50 * 1024 * 1024) for _ in range(40)]"  # 2 GB, page by page
 
 
-@dataclass
-class Cgroup:
-    version: int
-    path: Path  # the directory of the cgroup
-    name: str  # the cgroup as /proc/PID/cgroup shows it
-
-    @property
-    def procs(self) -> Path:
-        return self.path / "cgroup.procs"
-
-    def inside(self, command: list[str]) -> list[str]:
-        """``command``, started as a member of this cgroup (the shell joins, then execs)."""
-        quoted = " ".join(_quote(word) for word in command)
-        return ["/bin/sh", "-c", f"echo $$ > {_quote(str(self.procs))} && exec {quoted}"]
-
-    def oom_kills(self) -> int:
-        if self.version == 1:
-            text = (self.path / "memory.oom_control").read_text()
-        else:
-            text = (self.path / "memory.events").read_text()
-        return int(
-            next(line.split()[1] for line in text.splitlines() if line.startswith("oom_kill "))
-        )
-
-
-def _quote(word: str) -> str:
-    return "'" + word.replace("'", "'\\''") + "'"
-
-
-def _parent_cgroup() -> tuple[int, Path, str]:
-    """Where the test may create a memory cgroup, or a skip naming what is missing."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a memory cgroup")
-    found = find_memory_cgroup()
-    if found is None:
-        pytest.skip("no memory cgroup (v1 or v2) for this process")
-    folder = Path(found["dir"])
-    if found["version"] == 2:
-        # cgroup v2 puts processes only in leaves: use the top of the hierarchy, whose
-        # children get the memory controller when it is delegated to them
-        mount = folder
-        while (mount.parent / "cgroup.controllers").exists():
-            mount = mount.parent
-        control = (mount / "cgroup.subtree_control").read_text().split()
-        if "memory" not in control:
-            pytest.skip("cgroup v2 without the memory controller enabled for child cgroups")
-        return 2, mount, "/"
-    return 1, folder, found["path"].rstrip("/") + "/"
-
-
 @pytest.fixture
 def memory_cgroup() -> Iterator[Cgroup]:
-    version, parent, prefix = _parent_cgroup()
-    name = f"troubleshooter-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    path = parent / name
     try:
-        path.mkdir()
-    except OSError as error:
-        pytest.skip(f"cannot create a memory cgroup in {parent}: {error.strerror}")
-    try:
-        if version == 1:
-            (path / "memory.limit_in_bytes").write_text(str(LIMIT))
-            if (path / "memory.memsw.limit_in_bytes").exists():  # no escape into swap
-                (path / "memory.memsw.limit_in_bytes").write_text(str(LIMIT))
-        else:
-            (path / "memory.max").write_text(str(LIMIT))
-            if (path / "memory.swap.max").exists():
-                (path / "memory.swap.max").write_text("0")
-        yield Cgroup(version, path, prefix + name)
-    finally:
-        _remove(path, parent)
-
-
-def _remove(path: Path, parent: Path) -> None:
-    """Move anything left in the cgroup back to its parent, then remove it."""
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            for pid in (path / "cgroup.procs").read_text().split():
-                with contextlib.suppress(OSError):  # it may have ended meanwhile
-                    (parent / "cgroup.procs").write_text(pid)
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+        with cgroups.memory_cgroup(LIMIT, "troubleshooter-test") as cgroup:
+            yield cgroup
+    except cgroups.Unavailable as why:
+        pytest.skip(str(why))
 
 
 @pytest.fixture

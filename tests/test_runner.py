@@ -92,7 +92,7 @@ def test_human_report_shows_the_code_output_then_the_run_and_the_verdict(tmp_pat
     lines = done.stdout.splitlines()
     assert lines[0] == "the code speaks first"
     assert lines[1].startswith(f"Run: {script} exited with code 0 after ")
-    assert "Verdict: Not known yet. It works outside Jupyter but not in the notebook." in lines
+    assert "Guess: Not known yet. It works outside Jupyter but not in the notebook." in lines
 
 
 def test_an_exception_is_not_a_kernel_death(tmp_path: Path) -> None:

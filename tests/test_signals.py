@@ -2,14 +2,9 @@
 
 import pytest
 
-from troubleshooter.signals import (
-    Death,
-    best_answer,
-    death_from,
-    parse_exit_code,
-    parse_message,
-    parse_signal,
-)
+from troubleshooter.messages import death_from
+from troubleshooter.messages import death_in as parse_message
+from troubleshooter.signals import Death, best_answer, parse_exit_code, parse_signal
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from conftest import ROOTS, copy_of_root
 
 from troubleshooter.loader import load_tree
+from troubleshooter.messages import reader_json
 from troubleshooter.model import Outcome, Question
 
 SMALL_TREE = ROOTS / "test-wizard" / "trees" / "small.toml"
@@ -45,7 +46,11 @@ def test_wizard_fragment(app, file_regression):
     app.build()
     wizard = page(app).select_one("div.ts-wizard")
     data = wizard.select_one("script.ts-data")
-    data.string = "\n" + json.dumps(json.loads(data.string), indent=2, ensure_ascii=False) + "\n"
+    parsed = json.loads(data.string)
+    # the compiled signatures have their own tests (tests/test_signatures.py): here, only that
+    # the page carries exactly what the reader compiles
+    assert parsed.pop("reader")["signatures"] == reader_json()["signatures"]
+    data.string = "\n" + json.dumps(parsed, indent=2, ensure_ascii=False) + "\n"
     file_regression.check(wizard.prettify(), extension=".html")
 
 
@@ -121,6 +126,7 @@ def test_json_data_matches_the_tree(app):
             entry["guide"] = entry.pop("href").removeprefix("guide.html#")
             assert entry.pop("guide_title")
     data.pop("format")
+    assert data.pop("reader")["signatures"] == reader_json()["signatures"]
     assert data == expected
 
 

@@ -53,9 +53,11 @@ from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
 from .evidence import collect
+from .messages import death_from, plan, read
 from .readers import READERS, Case
 from .report import render
-from .signals import Death, best_answer, death_from, parse_exit_code, parse_signal
+from .signals import Death, best_answer, parse_exit_code, parse_signal
+from .signatures import MAX_TEXT, builtin_signatures
 from .state import load_state, save_state, state_entry, state_key, state_path
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
@@ -66,6 +68,7 @@ HELP = "read this machine's evidence and name why the kernel died"
 TREE_ID = "kernel-terminated"
 TREE_DATA: Mapping[str, Any] | None = None  # the downloadable single file carries the tree here
 FALLBACK_OUTCOME = "report"
+CONFIDENCE = ("confirmed", "likely", "guess")
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Answered:
     answer: str | None
     measured: bool
     evidence: list[str] = field(default_factory=list)
+    source: str = "reader"  # "hint" (the death), "message" (its lines) or "reader" (evidence)
 
 
 @dataclass
@@ -91,14 +95,21 @@ class Verdict:
     facts: dict[str, Any]
     check_next: str | None = None  # the first question answered by assumption
     counters: dict[str, Any] = field(default_factory=dict)
+    confidence: str = "guess"  # one of CONFIDENCE: how sure the verdict is
+    first_check: str | None = None  # for a guess: the check to run first
 
     @property
     def summary(self) -> str:
-        """The one-line verdict."""
+        """The one-line verdict, led by how sure it is."""
         cause = CAUSES[self.cause].title
+        lead = f"{self.confidence.capitalize()}: {cause}"
+        if self.confidence == "guess" and self.cause == "out-of-memory":
+            lead += " (the most common cause; nothing read or measured shows it)"
+        elif self.confidence == "guess" and self.cause != "unknown":
+            lead += " (nothing read or measured shows it)"
         if cause.lower() == self.title.lower():
-            return f"Verdict: {cause}."
-        return f"Verdict: {cause}. {self.title}."
+            return f"{lead}."
+        return f"{lead}. {self.title}."
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,8 +122,15 @@ class Verdict:
             "link": self.link,
             "guide": self.guide,
             "check_next": self.check_next,
+            "confidence": self.confidence,
+            "first_check": self.first_check,
             "path": [
-                {"question": s.question, "answer": s.answer, "measured": s.measured}
+                {
+                    "question": s.question,
+                    "answer": s.answer,
+                    "measured": s.measured,
+                    "source": s.source,
+                }
                 for s in self.path
             ],
             "counters": self.counters,
@@ -144,15 +162,22 @@ def hinted_answer(question: Mapping[str, Any], death: Death) -> str | None:
 
 
 def walk(tree: Mapping[str, Any], case: Case) -> tuple[list[Answered], str]:
-    """Answer questions from the start until an outcome, or a question nobody can answer."""
+    """Answer questions from the start until an outcome, or a question nobody can answer.
+
+    The answers the message decides come first (``messages.plan``: the death's deep link,
+    then the way to the step its lines justify), then each question's hints or reader."""
     nodes = tree["nodes"]
     node_id = tree["start"]
     path: list[Answered] = []
+    planned = plan(tree, case.death, case.told.step)
     while nodes[node_id]["kind"] == "question" and len(path) < len(nodes):
         question = nodes[node_id]
         hinted = hinted_answer(question, case.death)
-        if hinted is not None:
-            answered = Answered(node_id, hinted, True, [])
+        if len(path) < len(planned):
+            source = "hint" if planned[len(path)] == hinted else "message"
+            answered = Answered(node_id, planned[len(path)], True, [], source)
+        elif hinted is not None:
+            answered = Answered(node_id, hinted, True, [], "hint")
         elif node_id in READERS:
             answer, measured, evidence = READERS[node_id](case)
             answered = Answered(node_id, answer, measured, evidence)
@@ -207,14 +232,19 @@ def diagnose(
 ) -> Verdict:
     """The verdict for ``facts`` (see the module docstring). Pure: reads no files."""
     facts = facts if isinstance(facts, dict) else {}
+    joined = "\n".join(part for part in (message, text) if part)[-MAX_TEXT:]
+    reading = read(joined)
     death = death_from(signal=signal, exit_code=exit_code, message=message)
+    if death == Death():
+        death = reading.death  # the lines under the message, or a captured output, name it
     case = Case(
         facts=facts,
         death=death,
-        text="\n".join(part for part in (message, text) if part)[-20000:],
+        text=joined,
         code=code or "",
         run=run,
         previous=previous if isinstance(previous, dict) else None,
+        reading=reading,
     )
     tree = tree if tree is not None else load_tree_data()
     counters = _counters(case)
@@ -248,9 +278,12 @@ def diagnose(
     cause = outcome["cause"] if outcome else "unknown"
     unsure = next((s.question for s in path if not s.measured), None)
     evidence = _death_evidence(death, "The kernel" if run is None else "The code")
+    evidence.extend(line for line in reading.evidence() if line not in evidence)
     for answered in path:
         evidence.extend(line for line in answered.evidence if line not in evidence)
     title = outcome["title"] if outcome else "No outcome fits"
+    confidence = _confidence(cause, path, case)
+    first_check = _first_check(nodes, unsure) if confidence == "guess" else None
     return Verdict(
         cause=cause,
         outcome=outcome_id,
@@ -263,7 +296,58 @@ def diagnose(
         facts=facts,
         check_next=unsure,
         counters=counters,
+        confidence=confidence,
+        first_check=first_check,
     )
+
+
+def _confidence(cause: str, path: list[Answered], case: Case) -> str:
+    """ "confirmed": measured evidence (the OOM counter rose, the kernel log names the kill,
+    a reader measured what decided the outcome) or a line that proves the cause;
+    "likely": a line or the signal points at the cause, or no answer on the way was
+    assumed; "guess": anything else."""
+    if cause == "unknown":
+        return "guess"
+    told = case.told
+    deciding = next((s for s in reversed(path) if s.answer), None)
+    measured = (
+        deciding is not None
+        and deciding.source == "reader"
+        and deciding.measured
+        and deciding.question != "message"
+        and any(not line.startswith("The output says") for line in deciding.evidence)
+    )
+    if cause in told.proven or (cause == "out-of-memory" and _oom_measured(case)):
+        return "confirmed"
+    if measured and cause != "out-of-memory" and all(s.measured for s in path):
+        return "confirmed"
+    signal_cause = builtin_signatures().signal_causes.get(case.death.signal or "")
+    if cause in told.suggested or cause == signal_cause or all(s.measured for s in path):
+        return "likely"
+    return "guess"
+
+
+def _oom_measured(case: Case) -> bool:
+    """The OOM-kill counter rose (during the run, or since the last check, or is above 0 at a
+    first check), or the kernel log names an OOM kill in this cgroup."""
+    kills = case.part("cgroup").get("oom_kills")
+    during = (case.run or {}).get("oom_kills")
+    since = case.since_last_check()
+    return bool(
+        (isinstance(during, int) and during > 0)
+        or (isinstance(since, int) and since > 0)
+        or (case.previous is None and case.run is None and isinstance(kills, int) and kills > 0)
+        or case.own_oom_kills()
+    )
+
+
+def _first_check(nodes: dict[str, Any], question_id: str | None) -> str | None:
+    """The question to settle first, with its command: what a guess should be checked by."""
+    node = nodes.get(question_id or "")
+    if not isinstance(node, dict) or node.get("kind") != "question":
+        return None
+    command = node.get("command")
+    return f"{node['text']} Run: {command}" if command else node["text"]
 
 
 def _counters(case: Case) -> dict[str, Any]:

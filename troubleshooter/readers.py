@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .facts import UNLIMITED, facts_part
+from .messages import MessageReading, read
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
+from .signatures import MAX_TEXT
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
     from collections.abc import Callable, Mapping
@@ -34,22 +36,19 @@ RECENT_LOG = 24 * 3600  # kernel log lines older than this are left out
 RECENT_RESTART = 15 * 60  # PID 1 younger than this: the whole unit restarted
 REPEATED_FRAMES = 20  # the same frame this many times in a row: runaway recursion
 
-CLUES: dict[str, re.Pattern[str]] = {
-    name: re.compile(pattern, re.IGNORECASE)
-    for name, pattern in {
-        "numpy": r"compiled using NumPy 1\.x|numpy\.core\.multiarray failed to import"
-        r"|undefined symbol",
-        "openmp": r"OMP: Error #15",
-        "threads": r"pthread_create failed|can't start new thread|RLIMIT_NPROC"
-        r"|Resource temporarily unavailable",
-        "stack": r"Cannot recover from stack overflow",
-        "iopub": r"IOPub data rate exceeded",
-        "no-space": r"No space left on device|Disk quota exceeded|\[Errno 28\]|\[Errno 122\]",
-        "no-module": r"No module named '?ipykernel|No such file or directory",
-        "startup": r"No module named|ModuleNotFoundError|ImportError",
-        "segfault": r"Segmentation fault|Aborted|Bus error|Fatal Python error|core dumped",
-        "memory": r"MemoryError|Cannot allocate memory|std::bad_alloc",
-    }.items()
+# What a reader looks for among the message's recognised lines (troubleshooter/signatures.toml):
+# a clue name -> the signatures' field and the values that count.
+CLUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "numpy": ("step", ("abi-numpy",)),
+    "openmp": ("step", ("abi-openmp",)),
+    "threads": ("cause", ("thread-limit",)),
+    "stack": ("cause", ("stack-overflow",)),
+    "iopub": ("cause", ("output-flood",)),
+    "no-space": ("cause", ("disk-full",)),
+    "no-module": ("step", ("kernel-spec-broken",)),
+    "startup": ("cause", ("broken-environment",)),
+    "segfault": ("cause", ("native-crash",)),
+    "memory": ("cause", ("out-of-memory",)),
 }
 # The clues error-output tries, in this order; each is also the id of the answer it gives.
 ERROR_OUTPUT_CLUES = (
@@ -85,19 +84,27 @@ class Case:
     code: str
     run: dict[str, Any] | None
     previous: dict[str, Any] | None
+    reading: MessageReading | None = None  # the text read; None: read it here
 
     def part(self, key: str) -> dict[str, Any]:
         return facts_part(self.facts, key)
 
+    def __post_init__(self) -> None:
+        if self.reading is None:
+            self.reading = read(self.text[-MAX_TEXT:])
+
+    @property
+    def told(self) -> MessageReading:
+        """What the text says, read by ``troubleshooter.messages``."""
+        return self.reading if self.reading is not None else read(None)
+
     def clue(self, name: str) -> str | None:
-        """The first line of ``text`` that matches clue ``name``."""
-        match = CLUES[name].search(self.text)
-        if not match:
-            return None
-        start = self.text.rfind("\n", 0, match.start()) + 1
-        end = self.text.find("\n", match.end())
-        line = self.text[start : end if end != -1 else None].strip()
-        return line[:160]
+        """The first recognised line of ``text`` that counts for clue ``name`` (see CLUES)."""
+        key, values = CLUES[name]
+        for recognised in self.told.lines:
+            if getattr(recognised.signature, key) in values:
+                return recognised.text[:160]
+        return None
 
     def limit(self) -> int | None:
         """The memory limit in bytes: the cgroup's, else the machine's memory."""

@@ -65,6 +65,8 @@ def share_text(part: Any, whole: Any) -> str:
 def render(verdict: Verdict) -> str:
     """The human-readable report: the verdict first, then why, what to do, and the readings."""
     lines = [verdict.summary, ""]
+    if verdict.first_check:
+        lines += [f"First check: {verdict.first_check}", ""]
     if verdict.outcome:
         lines.append(f"Cause: {verdict.cause}   Outcome: {verdict.outcome}")
     lines += ["", "Why:"]

@@ -1,8 +1,10 @@
-"""Read what a dead kernel's message says: which signal, or which exit code.
+"""Signals and exit codes: which signal a name, a number or an exit status means.
 
-The same rules serve the wizard's deep links (``?signal=``, ``?exit_code=``,
-``?message=``) and ``diagnose --signal/--exit-code/--message``. Anything that
-does not parse gives ``None``: an unknown value is never an error.
+The same rules serve the wizard's deep links (``?signal=``, ``?exit_code=``) and
+``diagnose --signal/--exit-code``; a whole message is read by
+``troubleshooter.messages`` (whose signatures capture names and codes that these
+functions then parse). Anything that does not parse gives ``None``: an unknown value
+is never an error. Only ASCII white space is stripped, as the wizard's JavaScript does.
 
 The deep-link rule, which answer of a question fits a death, lives here too
 (``answer_tier``, ``best_answer``), on plain data, so the tree model, the
@@ -43,14 +45,7 @@ SIGNAL_NAMES = {number: name for name, number in SIGNALS.items()}
 ALIASES = {"SIGIOT": "SIGABRT", "SIGCLD": "SIGCHLD"}
 MAX_SIGNAL = 64
 ANY_SIGNAL = "*"  # in an answer's ``signals``: fits any signal
-MAX_TEXT = 2000  # longer input is cut before any pattern runs over it
-
-_SIGNAL_IN_MESSAGE = re.compile(r"\bsignal[:\s]+(SIG[A-Z0-9]{2,10}|[0-9]{1,3})\b", re.IGNORECASE)
-_EXIT_IN_MESSAGE = re.compile(
-    r"\b(?:exited|exit(?:ed)?\s+(?:with\s+)?(?:code|status))\D{0,20}?(-?[0-9]{1,4})\b",
-    re.IGNORECASE,
-)
-_BARE_SIGNAL = re.compile(r"\b(SIG[A-Z]{2,8})\b")
+ASCII_SPACE = " \t\n\r\f\v"
 
 
 @dataclass(frozen=True)
@@ -65,7 +60,7 @@ def parse_signal(value: str | int | None) -> str | None:
     """``"SIGKILL"``, ``"kill"``, ``"9"``, ``"-9"`` and ``"137"`` all give ``"SIGKILL"``."""
     if value is None:
         return None
-    text = str(value).strip()[:20].upper()
+    text = str(value).strip(ASCII_SPACE)[:20].upper()
     if not text:
         return None
     if re.fullmatch(r"-?[0-9]{1,3}", text):
@@ -82,7 +77,7 @@ def parse_exit_code(value: str | int | None) -> Death:
     """An exit status as a shell or Python reports it: 137 and -9 mean SIGKILL."""
     if value is None:
         return Death()
-    text = str(value).strip()[:20]
+    text = str(value).strip(ASCII_SPACE)[:20]
     if not re.fullmatch(r"-?[0-9]{1,4}", text):
         return Death()
     code = int(text)
@@ -93,39 +88,6 @@ def parse_exit_code(value: str | int | None) -> Death:
     if code <= 255:
         return Death(exit_code=code)
     return Death()
-
-
-def parse_message(text: str | None) -> Death:
-    """Read a banner: "Kernel last terminated by signal SIGSEGV.", "... exited with code 1."."""
-    if not text:
-        return Death()
-    text = text[:MAX_TEXT]
-    if match := _SIGNAL_IN_MESSAGE.search(text):
-        return Death(signal=parse_signal(match.group(1)))
-    if match := _EXIT_IN_MESSAGE.search(text):
-        return parse_exit_code(match.group(1))
-    if match := _BARE_SIGNAL.search(text.upper()):
-        return Death(signal=parse_signal(match.group(1)))
-    return Death()
-
-
-def death_from(
-    signal: str | int | None = None,
-    exit_code: str | int | None = None,
-    message: str | None = None,
-) -> Death:
-    """The death the first of these says something about: the exit code, the signal, the banner.
-
-    An exit code or a signal that does not parse is passed over, so a bad
-    ``--exit-code`` still lets ``--signal`` or ``--message`` speak.
-    """
-    if exit_code is not None:
-        found = parse_exit_code(exit_code)
-        if found.signal or found.exit_code is not None:
-            return found
-    if signal is not None and (name := parse_signal(signal)):
-        return Death(signal=name)
-    return parse_message(message) if message else Death()
 
 
 def answer_tier(

@@ -3,8 +3,8 @@
 The file is made from the package's own modules, so there is nothing to keep in
 step by hand: the modules of ``MODULES`` are joined in that order, their
 imports of one another removed (the names then live in one namespace), and the
-decision tree written in as data, because the single file cannot read the
-tree's TOML. Module docstrings become comments.
+decision tree and the message signatures written in as data, because the single
+file cannot read TOML. Module docstrings become comments.
 ``build`` refuses modules that define the same top-level name twice, so joining
 them can never change what a name means.
 
@@ -24,11 +24,14 @@ from typing import Any
 
 from . import __version__
 from .causes import SITE_URL
+from .signatures import signatures_data
 
 PACKAGE = Path(__file__).parent
 MODULES = (
     "signals",
     "causes",
+    "signatures",
+    "messages",
     "facts",
     "cgroup",
     "evidence",
@@ -96,6 +99,9 @@ def build(
             body = _replace_assignment(body, "SITE_URL", repr(site_url))
         if name == "diagnose":
             body = _replace_assignment(body, "TREE_DATA", pprint.pformat(dict(tree), width=96))
+        if name == "signatures":
+            data = pprint.pformat(signatures_data(), width=96)
+            body = _replace_assignment(body, "SIGNATURES_DATA", data)
         parts.append(f"\n# {'=' * 76}\n# troubleshooter/{name}.py\n# {'=' * 76}\n{body}")
     parts.append('\n\nif __name__ == "__main__":\n    sys.exit(main())\n')
     text = "".join(parts)

@@ -22,8 +22,8 @@ from typing import TextIO
 
 from .causes import CAUSES, SITE_URL, label_url, step_url
 from .loader import builtin_ids, load_builtin, load_tree
+from .messages import death_from, read, wizard_path
 from .model import Answer, AnswerError, Node, Outcome, Question, Tree, TreeError
-from .signals import death_from
 
 HELP = "Answer the troubleshooter's questions in a terminal and get the cause and the fix."
 
@@ -201,7 +201,10 @@ def _deep_link(tree: Tree, args: argparse.Namespace) -> list[str]:
         return []
     option, value = chosen
     death = death_from(signal=args.signal, exit_code=args.exit_code, message=args.message)
-    answers = tree.deep_link(death)
+    reading = read(args.message or "")
+    for line in reading.evidence():
+        print(f"walk: the message, {line}", file=sys.stderr)
+    answers = wizard_path(tree, reading, death)
     if not answers:
         print(
             f"walk: {option} {value[:80]!r} points to no particular step; "

@@ -57,31 +57,6 @@ def crash_signal(crash: str) -> str | None:
     return next((sig for words, sig in _SIGNAL_WORDS.items() if words in match.group(1)), None)
 
 
-def confidence_of(verdict: Any, oom_kills_rose: int | None = None) -> str:
-    """The verdict's own confidence where it carries one.
-
-    Otherwise (verdicts without ``confidence``): ``confirmed`` for out of memory
-    when the cgroup's OOM-kill counter rose while the kernel lived, or when every
-    outcome below the first assumed answer has
-    the verdict's cause (the assumption only picks among that cause's outcomes),
-    ``likely`` when it does not, ``guess`` when no outcome was reached.
-    """
-    confidence = getattr(verdict, "confidence", None)
-    if isinstance(confidence, str) and confidence:
-        return confidence
-    if not getattr(verdict, "outcome", None) or verdict.cause == "unknown":
-        return "guess"
-    if not verdict.check_next:
-        return "confirmed"
-    if verdict.cause == "out-of-memory" and (oom_kills_rose or 0) > 0:
-        return "confirmed"
-    from ..diagnose import _outcomes_below, load_tree_data
-
-    tree = load_tree_data() or {"nodes": {}}
-    causes = {tree["nodes"][o].get("cause") for o in _outcomes_below(tree, verdict.check_next)}
-    return "confirmed" if causes == {verdict.cause} else "likely"
-
-
 def _same_cgroup(facts: Any, record: dict[str, Any]) -> dict[str, Any]:
     """``facts`` with only the kernels that shared the dead kernel's memory cgroup.
 
@@ -166,7 +141,7 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     verdict = diagnose(
         facts, exit_code=returncode, signal=signal, text=crash or None, code=code, run=run
     )
-    confidence = confidence_of(verdict, rose)
+    confidence = verdict.confidence
     died = exit_info.get("time") or record.get("updated")
     parts = _parts(record, cell, crash, rose, at_start, now, returncode, signal, died)
     text, markup = _render(parts, verdict, confidence)
@@ -263,14 +238,14 @@ def _frames(crash: str, cell: dict[str, Any] | None) -> list[str]:
 
 
 def _render(parts: dict[str, Any], verdict: Any, confidence: str) -> tuple[str, str]:
-    summary = verdict.summary.rstrip(".")
+    summary = verdict.summary  # led by how sure it is: "Confirmed: Out of memory. ..."
     evidence = list(verdict.evidence)[:MAX_EVIDENCE]
     steps = list(verdict.steps)
     text = [f"troubleshooter: {parts['title']}", *(f"  {line}" for line in parts["facts"])]
     if parts["frames"]:
         text += ["  Python was running (innermost first):"]
         text += [f"    {frame}" for frame in parts["frames"]]
-    text += ["", f"{summary} ({confidence})."]
+    text += ["", summary]
     text += [f"  - {line}" for line in evidence]
     if steps:
         text += ["What to do:", *(f"  {n}. {step}" for n, step in enumerate(steps, 1))]
@@ -288,7 +263,7 @@ def _render(parts: dict[str, Any], verdict: Any, confidence: str) -> tuple[str, 
             + e("\n".join(parts["frames"]))
             + "</pre>"
         )
-    markup.append(f"<p><strong>{e(summary)}</strong> ({e(confidence)}).</p>")
+    markup.append(f'<p><strong data-confidence="{e(confidence)}">{e(summary)}</strong></p>')
     markup.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in evidence) + "</ul>")
     if steps:
         markup.append(

@@ -157,7 +157,8 @@ def diagnose_death(path: str | None, death: dict[str, Any]) -> dict[str, Any]:
     if record is None:  # no companion in that kernel: the exit status alone
         record = {"format": records.FORMAT, "pid": death["pid"], "kernel_id": death["kernel_id"]}
     record = {**record, "exit": _exit(death)}
-    found = Found(path or "", record, crash=records.read_text(records.crash_path(path or "x.json")))
+    crash = records.read_text(records.crash_path(path)) if path else ""
+    found = Found(path or "", record, crash=crash)
     shown = explain(found)
     verdict = shown.verdict
     return {

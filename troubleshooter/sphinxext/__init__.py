@@ -17,6 +17,7 @@ from .flowchart import setup_flowchart
 from .lite.embed import setup_embed
 from .shared import setup_shared
 from .wizard import setup_wizard
+from .wordings import setup_wordings
 from .written_tree import setup_written_tree
 
 if TYPE_CHECKING:
@@ -33,4 +34,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_embed(app)
     setup_demos(app)
     setup_download(app)
+    setup_wordings(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

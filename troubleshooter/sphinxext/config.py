@@ -8,7 +8,7 @@ read: an unknown key or a value that is not a string is a warning naming the
 option, and the default stands in for it.
 
 (The demos' ``troubleshooter_lite_pyodide`` and ``troubleshooter_lite_cache``
-are registered by ``demos.py``.)
+are registered by ``lite/embed.py``, beside the demos they set up.)
 """
 
 from __future__ import annotations

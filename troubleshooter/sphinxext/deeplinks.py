@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 
+from ..messages import MESSAGE_LIMIT, read, wizard_path
 from ..model import AnswerError, Question, Tree
-from ..signals import SIGNALS, Death, parse_exit_code, parse_message, parse_signal
+from ..signals import SIGNALS, Death, parse_exit_code, parse_signal
 from .shared import TreeDirective
 
 if TYPE_CHECKING:
@@ -42,8 +43,10 @@ def resolve_query(tree: Tree, query: Mapping[str, str]) -> list[str]:
 
     A known ``step`` wins: with ``path`` when that path leads to the step, else the
     first path to it. Otherwise the first of ``signal``, ``exit_code`` and
-    ``message`` whose death (``troubleshooter.signals``) leads past the start
-    (``Tree.deep_link``). Anything else opens the start: ``[]``.
+    ``message``: a signal or exit code whose death leads past the start
+    (``Tree.deep_link``), else what the message's lines justify
+    (``messages.wizard_path``, at most ``MESSAGE_LIMIT`` characters read). Anything else
+    opens the start: ``[]``.
     """
     step = query.get("step")
     if step is not None and step in tree.nodes:
@@ -57,12 +60,14 @@ def resolve_query(tree: Tree, query: Mapping[str, str]) -> list[str]:
     deaths = (
         Death(signal=parse_signal(query.get("signal"))),
         parse_exit_code(query.get("exit_code")),
-        parse_message(query.get("message")),
     )
     for death in deaths:
         if path := tree.deep_link(death):
             return path
-    return []
+    message = query.get("message")
+    if message is None:
+        return []
+    return wizard_path(tree, read(message, limit=MESSAGE_LIMIT))
 
 
 def _where(tree: Tree, path: list[str]) -> str:

@@ -3,14 +3,13 @@
 At read time the directive loads the tree (a built-in id such as
 ``kernel-terminated``, or a ``.toml`` path relative to the source directory) and
 keeps it in a ``wizard`` node. At write time (``doctree-resolved``) every
-outcome's guide label is resolved through the standard domain, then:
+outcome's guide label is resolved through the standard domain, and the tree is
+written out as docutils nodes (``written_tree.py``), readable without JavaScript:
 
-- for HTML builders the node stays and its visitor writes the whole tree as
-  sections, readable without JavaScript (answers link to ``#ts-<node-id>``),
-  plus the tree as JSON for ``static/wizard.js``, which turns it into the wizard;
-- for every other builder (text, LaTeX, man, ...) the node becomes plain
-  docutils nodes: each question with its answers and where they lead, each
-  outcome with its steps and a link to its guide section.
+- for HTML builders inside the ``wizard`` node, whose visitor writes only the
+  wizard's ``<div>`` (options as ``data-`` attributes) and the tree as JSON for
+  ``static/wizard.js``, which turns it into the wizard;
+- for every other builder (text, LaTeX, man, ...) in place of the node.
 
 The build also writes ``troubleshooter/causes.json``, the map of cause ids to
 guide sections and wizard steps that ``docs/linking.md`` documents.
@@ -30,9 +29,13 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from ..causes import CAUSES, GUIDE_PAGE
+from ..messages import reader_json
 from ..model import Outcome, Tree
+from ..signatures import Signatures
+from .config import platform_names
 from .records import keep_page_records, page_records
 from .shared import GuideLink, TreeDirective, add_static_dir, guide_href, guide_link, paragraph
+from .wordings import site_signatures
 from .written_tree import first_question, tree_block, tree_link, written_tree
 
 if TYPE_CHECKING:
@@ -83,9 +86,16 @@ def _uses(env: BuildEnvironment) -> dict[str, list[WizardUse]]:
     return page_records(env, "troubleshooter_wizards")
 
 
-def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+def wizard_data(
+    tree: Tree,
+    hrefs: dict[str, str],
+    titles: dict[str, str],
+    service: str = "",
+    signatures: Signatures | None = None,
+) -> dict[str, Any]:
     """What ``wizard.js`` reads: ``Tree.to_json_dict()``, each outcome with its guide's
-    address (``href``) and section title (``guide_title``) in place of the label."""
+    address (``href``) and section title (``guide_title``) in place of the label, and the
+    compiled signatures it reads messages with (``messages.reader_json``)."""
     data = tree.to_json_dict()
     shown: dict[str, dict[str, Any]] = {}
     for node_id, entry in data["nodes"].items():
@@ -95,7 +105,8 @@ def wizard_data(tree: Tree, hrefs: dict[str, str], titles: dict[str, str]) -> di
             if node_id in hrefs:
                 node["href"] = hrefs[node_id]
                 node["guide_title"] = titles[node_id]
-    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT}
+    reader = reader_json(signatures, service=service or "your Jupyter service")
+    return {**data, "nodes": shown, "format": DEEP_LINK_FORMAT, "reader": reader}
 
 
 def json_for_script(data: Any) -> str:
@@ -120,7 +131,9 @@ def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, A
 def visit_wizard_html(translator: HTML5Translator, node: wizard) -> None:
     """The wizard's element with its data: in the page, or (a light page) in a file."""
     tree: Tree = node["tree"]
-    data = wizard_data(tree, node["hrefs"], node["titles"])
+    service = platform_names(translator.builder.config).get("service", "")
+    signatures = site_signatures(translator.builder.config)
+    data = wizard_data(tree, node["hrefs"], node["titles"], service, signatures)
     attributes: dict[str, Any] = {"data-heading-level": str(node["level"])}
     if node["text_version"]:
         attributes["data-src"] = write_wizard_data(translator, tree, data)

@@ -7,9 +7,11 @@
  *
  * The state is the list of answer ids taken from the start; the URL holds it as
  * ?step=NODE_ID&path=ID.ID, so browser Back/Forward and copied links work.
- * Deep links (?signal=, ?exit_code=, ?message=) follow the rules of
- * troubleshooter/signals.py and Tree.deep_link in troubleshooter/model.py;
- * tests/test_wizard_browser.py checks that both sides agree.
+ * Deep links (?signal=, ?exit_code=, ?message=) and the paste box follow the rules of
+ * troubleshooter/signals.py, troubleshooter/messages.py and Tree.deep_link: the
+ * patterns, the signal numbers and the limits come from Python in the tree's JSON
+ * ("reader"); tests/test_wizard_browser.py and tests/test_messages_browser.py check
+ * that both sides agree. Nothing pasted leaves the page.
  *
  * No innerHTML: every element is made with createElement and filled with text.
  */
@@ -23,110 +25,216 @@
    *   answers: Answer[]}} Question
    * @typedef {{kind: "outcome", title: string, cause: string, text: string, steps: string[],
    *   confirm: string, href: string, guide_title: string}} Outcome
+   * @typedef {{id: string, source: string, flags: string, strength: string, means: string,
+   *   front_end?: string, signal?: string, capture?: string, cause?: string, step?: string,
+   *   literals?: string[], fallback?: boolean}} SignatureData
+   * @typedef {SignatureData & {regex: RegExp}} CompiledSignature
+   * @typedef {{limit: number, message_limit: number, max_lines: number, shown: number,
+   *   astral: string, line_break: string, front_ends: Record<string, string>,
+   *   signals: {names: Record<string, number>, aliases: Record<string, string>, max: number},
+   *   signatures: SignatureData[]}} ReaderData
    * @typedef {{id: string, title: string, start: string, causes: Record<string, string>,
-   *   nodes: Record<string, Question | Outcome>}} TreeData
+   *   nodes: Record<string, Question | Outcome>, reader: ReaderData}} TreeData
    * @typedef {{signal: string | null, exitCode: number | null}} Death
+   * @typedef {{line: number, text: string, id: string, means: string}} Recognised
+   * @typedef {{death: Death, frontEnd: string | null, lines: Recognised[], step: string | null}} Reading
    */
 
-  // --- troubleshooter/signals.py, rule for rule -----------------------------------------
+  // --- reading a message: troubleshooter/messages.py's rules over the data Python compiled --
 
-  const SIGNALS = new Map([
-    ["SIGHUP", 1], ["SIGINT", 2], ["SIGQUIT", 3], ["SIGILL", 4], ["SIGTRAP", 5],
-    ["SIGABRT", 6], ["SIGBUS", 7], ["SIGFPE", 8], ["SIGKILL", 9], ["SIGUSR1", 10],
-    ["SIGSEGV", 11], ["SIGUSR2", 12], ["SIGPIPE", 13], ["SIGALRM", 14], ["SIGTERM", 15],
-    ["SIGXCPU", 24], ["SIGXFSZ", 25],
-  ]);
-  const SIGNAL_NAMES = new Map([...SIGNALS].map(([name, number]) => [number, name]));
-  const ALIASES = new Map([["SIGIOT", "SIGABRT"], ["SIGCLD", "SIGCHLD"]]);
-  const MAX_SIGNAL = 64;
-  const MAX_TEXT = 2000;
-  // Python's \s, \w and re.IGNORECASE on str differ from JavaScript's: spell them out.
-  const SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-  const WORD = "[\\p{L}\\p{N}_]";
-  const [S, I] = ["[sS\\u017f]", "[iI\\u0130\\u0131]"];
-  const UPPER_OR_DIGIT = "[A-Za-z0-9\\u0130\\u0131\\u017f\\u212a]";
-  const SIGNAL_IN_MESSAGE = new RegExp(
-    `(?<!${WORD})${S}${I}[gG][nN][aA][lL][:${SPACE.slice(1, -1)}]+` +
-      `(${S}${I}[gG]${UPPER_OR_DIGIT}{2,10}|[0-9]{1,3})(?!${WORD})`,
-    "u",
-  );
-  const EXIT_IN_MESSAGE = new RegExp(
-    `(?<!${WORD})(?:[eE][xX]${I}[tT][eE][dD]|[eE][xX]${I}[tT](?:[eE][dD])?${SPACE}+` +
-      `(?:[wW]${I}[tT][hH]${SPACE}+)?(?:[cC][oO][dD][eE]|${S}[tT][aA][tT][uU]${S}))` +
-      `\\P{Nd}{0,20}?(-?[0-9]{1,4})(?!${WORD})`,
-    "u",
-  );
-  const BARE_SIGNAL = new RegExp(`(?<!${WORD})(SIG[A-Z]{2,8})(?!${WORD})`, "u");
-  const EDGE_SPACE = new RegExp(`^${SPACE}+|${SPACE}+$`, "gu");
+  /** @type {Death} */
+  const NO_DEATH = { signal: null, exitCode: null };
+  const ASCII_SPACE = " \t\n\r\f\v";
 
-  /** Python's str.strip() then [:n], counted in code points. @param {string} text @param {number} n */
-  const cut = (text, n) => Array.from(text.replace(EDGE_SPACE, "")).slice(0, n).join("");
-  /** @param {string} text @param {number} n */
-  const head = (text, n) => Array.from(text).slice(0, n).join("");
+  /** Python's str.strip(" \t\n\r\f\v"). @param {string} text */
+  function strip(text, characters = ASCII_SPACE) {
+    let start = 0;
+    let end = text.length;
+    while (start < end && characters.includes(text[start])) start += 1;
+    while (end > start && characters.includes(text[end - 1])) end -= 1;
+    return text.slice(start, end);
+  }
 
-  /** @param {number} number @returns {string | null} */
-  const signalName = (number) =>
-    number > 0 && number <= MAX_SIGNAL ? SIGNAL_NAMES.get(number) ?? `SIG${number}` : null;
-
-  /** @param {string | null} value @returns {string | null} */
-  function parseSignal(value) {
-    if (value === null) return null;
-    const text = cut(value, 20).toUpperCase();
-    if (!text) return null;
-    if (/^-?[0-9]{1,3}$/.test(text)) {
-      let number = Math.abs(Number(text));
-      if (number > 128 && number <= 128 + MAX_SIGNAL) number -= 128;
-      return signalName(number);
+  /** Applies the compiled signatures (ReaderData) exactly as troubleshooter/messages.py does. */
+  class Reader {
+    /** @param {ReaderData} data */
+    constructor(data) {
+      this.data = data;
+      this.names = new Map(Object.entries(data.signals.names));
+      this.numbers = new Map([...this.names].map(([name, number]) => [number, name]));
+      this.astral = new RegExp(data.astral, "g");
+      this.lineBreak = new RegExp(data.line_break, "g");
+      this.entries = data.signatures.map((entry) => ({ ...entry, regex: new RegExp(entry.source, entry.flags) }));
     }
-    let name = text.startsWith("SIG") ? text : `SIG${text}`;
-    name = ALIASES.get(name) ?? name;
-    return SIGNALS.has(name) ? name : null;
-  }
 
-  /** @param {string | null} value @returns {Death} */
-  function parseExitCode(value) {
-    const text = value === null ? "" : cut(value, 20);
-    if (!/^-?[0-9]{1,4}$/.test(text)) return { signal: null, exitCode: null };
-    const code = Number(text) || 0;
-    if (code < 0) return { signal: signalName(-code), exitCode: null };
-    if (code > 128 && code <= 128 + MAX_SIGNAL) return { signal: signalName(code - 128), exitCode: code };
-    return { signal: null, exitCode: code <= 255 ? code : null };
-  }
+    /** signals.parse_signal. @param {string | null} value @returns {string | null} */
+    parseSignal(value) {
+      if (value === null) return null;
+      const text = strip(value).slice(0, 20).toUpperCase();
+      if (!text) return null;
+      if (/^-?[0-9]{1,3}$/.test(text)) {
+        let number = Math.abs(Number(text));
+        if (number > 128 && number <= 128 + this.data.signals.max) number -= 128;
+        return this.signalName(number);
+      }
+      let name = text.startsWith("SIG") ? text : `SIG${text}`;
+      name = this.data.signals.aliases[name] ?? name;
+      return this.names.has(name) ? name : null;
+    }
 
-  /** @param {string | null} value @returns {Death} */
-  function parseMessage(value) {
-    const text = head(value ?? "", MAX_TEXT);
-    let match;
-    if ((match = SIGNAL_IN_MESSAGE.exec(text))) return { signal: parseSignal(match[1]), exitCode: null };
-    if ((match = EXIT_IN_MESSAGE.exec(text))) return parseExitCode(match[1]);
-    if ((match = BARE_SIGNAL.exec(text.toUpperCase()))) return { signal: parseSignal(match[1]), exitCode: null };
-    return { signal: null, exitCode: null };
+    /** signals.parse_exit_code. @param {string | null} value @returns {Death} */
+    parseExitCode(value) {
+      const text = value === null ? "" : strip(value).slice(0, 20);
+      if (!/^-?[0-9]{1,4}$/.test(text)) return NO_DEATH;
+      const code = Number(text) || 0;
+      const max = this.data.signals.max;
+      if (code < 0) return { signal: this.signalName(-code), exitCode: null };
+      if (code > 128 && code <= 128 + max) return { signal: this.signalName(code - 128), exitCode: code };
+      return { signal: null, exitCode: code <= 255 ? code : null };
+    }
+
+    /** @param {number} number @returns {string | null} */
+    signalName(number) {
+      return number > 0 && number <= this.data.signals.max ? this.numbers.get(number) ?? `SIG${number}` : null;
+    }
+
+    /** messages.prepare. @param {string} text */
+    prepare(text, limit = this.data.limit) {
+      return text.slice(0, 2 * limit).replace(this.astral, "\ufffd").slice(0, limit).replace(this.lineBreak, "\n");
+    }
+
+    /** messages.read: the death, the front end, the recognised lines and the step.
+     * @param {string} text @returns {Reading} */
+    read(text, limit = this.data.limit) {
+      const prepared = this.prepare(text, limit);
+      const lowered = prepared.toLowerCase();
+      const lines = prepared.split("\n");
+      /** @type {[number, number, Recognised][]} */
+      const found = [];
+      let death = NO_DEATH;
+      /** @type {string | null} */
+      let frontEnd = null;
+      /** @type {string | null} */
+      let proving = null;
+      /** @type {string | null} */
+      let suggesting = null;
+      this.entries.forEach((entry, rank) => {
+        if (entry.literals && !entry.literals.some((literal) => lowered.includes(literal))) return;
+        /** @type {number[]} */
+        const matched = [];
+        let line = 0;
+        let countedTo = 0;
+        entry.regex.lastIndex = 0;
+        for (let match = entry.regex.exec(prepared); match; match = entry.regex.exec(prepared)) {
+          for (let at = prepared.indexOf("\n", countedTo); at !== -1 && at < match.index; at = prepared.indexOf("\n", at + 1)) {
+            line += 1;
+          }
+          countedTo = match.index;
+          const candidate = this.death(entry, match);
+          if (entry.capture && candidate === NO_DEATH) continue;
+          if (death === NO_DEATH && candidate !== NO_DEATH) death = candidate;
+          if (matched.length && matched[matched.length - 1] === line) continue;
+          matched.push(line);
+          if (matched.length >= this.data.max_lines) break;
+        }
+        if (!matched.length) return;
+        frontEnd = frontEnd ?? entry.front_end ?? null;
+        if (entry.step && entry.strength === "proves") proving = proving ?? entry.step;
+        else if (entry.step) suggesting = suggesting ?? entry.step;
+        for (const number of matched) {
+          const shown = strip(lines[number] ?? "").slice(0, this.data.shown);
+          found.push([number, rank, { line: number + 1, text: shown, id: entry.id, means: entry.means }]);
+        }
+      });
+      const specific = new Set(found.filter(([, rank]) => !this.entries[rank]?.fallback).map(([number]) => number));
+      const kept = found.filter(([number, rank]) => !this.entries[rank]?.fallback || !specific.has(number));
+      kept.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      return { death, frontEnd, lines: kept.map(([, , recognised]) => recognised), step: proving ?? suggesting };
+    }
+
+    /** messages._death. @param {CompiledSignature} entry @param {RegExpExecArray} match @returns {Death} */
+    death(entry, match) {
+      if (entry.signal) return { signal: entry.signal, exitCode: null };
+      if (entry.capture === "signal") {
+        const signal = this.parseSignal(match[1] ?? null);
+        return signal ? { signal, exitCode: null } : NO_DEATH;
+      }
+      if (entry.capture === "exit_code") {
+        const found = this.parseExitCode(match[1] ?? null);
+        return found.signal === null && found.exitCode === null ? NO_DEATH : found;
+      }
+      return NO_DEATH;
+    }
   }
 
   // --- the tree ----------------------------------------------------------------------------
 
+  /** signals.answer_tier: 1, 2 or 3 when the answer's hints fit the death, else 4.
+   * @param {Answer} answer @param {Death} death */
+  function answerTier(answer, death) {
+    const code = death.exitCode;
+    if (code !== null && (answer.exit_codes ?? []).some(([low, high]) => low <= code && code <= high)) return 1;
+    if (death.signal !== null && (answer.signals ?? []).includes(death.signal)) return 2;
+    if (death.signal !== null && (answer.signals ?? []).includes("*")) return 3;
+    return 4;
+  }
+
   /** Tree.deep_link: the answers a banner implies. @param {Map<string, Question | Outcome>} nodes
    * @param {string} start @param {Death} death @returns {string[]} */
   function deepLink(nodes, start, death) {
-    if (death.signal === null && death.exitCode === null) return [];
-    /** @param {Answer} answer */
-    const tier = (answer) => {
-      const code = death.exitCode;
-      if (code !== null && (answer.exit_codes ?? []).some(([low, high]) => low <= code && code <= high)) return 1;
-      if (death.signal !== null && (answer.signals ?? []).includes(death.signal)) return 2;
-      if (death.signal !== null && (answer.signals ?? []).includes("*")) return 3;
-      return 4;
-    };
     const taken = [];
     let node = nodes.get(start);
     while (node?.kind === "question" && taken.length <= nodes.size) {
       let best = null;
-      for (const answer of node.answers) if (tier(answer) < (best ? tier(best) : 4)) best = answer;
+      for (const answer of node.answers) {
+        if (answerTier(answer, death) < (best ? answerTier(best, death) : 4)) best = answer;
+      }
       if (!best) break;
       taken.push(best.id);
       node = nodes.get(best.target);
     }
     return taken;
+  }
+
+  /** messages._shortest: breadth first, answers in file order; with a death, only answers
+   * whose hints fit it (or that have none). @param {Map<string, Question | Outcome>} nodes
+   * @param {string} start @param {string} goal @param {Death | null} death @returns {string[] | null} */
+  function shortest(nodes, start, goal, death) {
+    /** @type {[string, string[]][]} */
+    const todo = [[start, []]];
+    const seen = new Set([start]);
+    for (let next = todo.shift(); next; next = todo.shift()) {
+      const [current, path] = next;
+      if (current === goal) return path;
+      const node = nodes.get(current);
+      if (node?.kind !== "question") continue;
+      for (const answer of node.answers) {
+        const hinted = (answer.signals ?? []).length > 0 || (answer.exit_codes ?? []).length > 0;
+        if (death && hinted && answerTier(answer, death) === 4) continue;
+        if (seen.has(answer.target)) continue;
+        seen.add(answer.target);
+        todo.push([answer.target, [...path, answer.id]]);
+      }
+    }
+    return null;
+  }
+
+  /** messages.plan: the death's deep link, then the shortest fitting way on to the reading's
+   * step; else the shortest fitting way from the start; else the shortest of all; else the
+   * deep link alone. @param {Map<string, Question | Outcome>} nodes @param {string} start
+   * @param {Reading} reading @returns {string[]} */
+  function plan(nodes, start, reading) {
+    const path = deepLink(nodes, start, reading.death);
+    const step = reading.step;
+    if (step === null || !nodes.has(step)) return path;
+    let here = start;
+    for (const id of path) {
+      const node = nodes.get(here);
+      here = (node?.kind === "question" && node.answers.find((a) => a.id === id)?.target) || here;
+    }
+    const below = shortest(nodes, here, step, reading.death);
+    if (below) return [...path, ...below];
+    return shortest(nodes, start, step, reading.death) ?? shortest(nodes, start, step, null) ?? path;
   }
 
   /** @param {string} tag @param {Record<string, string>} attributes @param {...(Node | string)} children */
@@ -143,15 +251,44 @@
     return el(tag, attributes, ...parts);
   }
 
+  /** The labelled box a message is pasted into; Ctrl+Enter (or the button) reads it.
+   * @param {string} rootId @param {(text: string) => void} onRead */
+  function pasteBox(rootId, onRead) {
+    const id = `${rootId}-paste`;
+    const area = el("textarea", { id, rows: "4", spellcheck: "false", autocomplete: "off", "aria-describedby": `${id}-hint` });
+    if (!(area instanceof HTMLTextAreaElement)) throw new TypeError("textarea");
+    const read = () => onRead(area.value);
+    area.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+      event.preventDefault();
+      read();
+    });
+    const button = el("button", { type: "button" }, "Read the message");
+    button.addEventListener("click", read);
+    return el(
+      "div",
+      { class: "ts-paste-box" },
+      el("label", { for: id }, "Paste the message and the lines under it"),
+      area,
+      el("p", { id: `${id}-hint`, class: "ts-hint" }, "Ctrl+Enter reads it too. It is read on this page and sent nowhere."),
+      button,
+    );
+  }
+
   class Wizard {
     /** @param {HTMLElement} root @param {TreeData} tree @param {string[] | null} path where to
-     * open, as a new history entry; null: where the address says */
-    constructor(root, tree, path = null) {
+     * open, as a new history entry; null: where the address says
+     * @param {string | null} pasted a message pasted before the tree had loaded */
+    constructor(root, tree, path = null, pasted = null) {
       this.tree = tree;
       this.nodes = new Map(Object.entries(this.tree.nodes));
+      this.reader = new Reader(tree.reader);
+      /** @type {Reading | null} what the shown step was opened from, if a message */
+      this.reading = null;
       this.level = Math.min(6, Math.max(2, Number(root.dataset.headingLevel) || 2));
       /** @type {string[]} */
       this.path = [];
+      this.rootId = root.id;
       this.headingId = `${root.id}-heading`;
 
       this.trail = el("ol");
@@ -162,16 +299,27 @@
       const copy = this.button("Copy summary", () => this.copy(this.summary()));
       this.live = el("p", { class: "ts-live", role: "status", "aria-live": "polite" });
       const controls = el("div", { class: "ts-controls" }, this.back, this.restart, copy);
+      root.querySelector(".ts-paste-box")?.remove();
       root.append(el("div", { class: "ts-app" }, this.nav, this.panel, controls, this.live));
       root.querySelector(".ts-tree")?.setAttribute("hidden", "");
 
-      window.addEventListener("popstate", () => this.show(this.fromUrl(), true));
+      window.addEventListener("popstate", () => this.arrive(this.fromUrl()));
+      if (pasted !== null) {
+        this.readPasted(pasted);
+        return;
+      }
       if (path) {
         this.go(path);
         return;
       }
-      const first = this.fromUrl();
-      this.show(first, first.length > 0 || new URLSearchParams(location.search).has("step"));
+      this.arrive(this.fromUrl());
+    }
+
+    /** Show where the address leads, and write that step into the address.
+     * @param {string[]} path */
+    arrive(path) {
+      this.show(path, path.length > 0 || this.reading !== null || new URLSearchParams(location.search).has("step"));
+      this.keepInAddress();
     }
 
     /** @param {string | (Node | string)[]} content @param {() => void} action */
@@ -211,29 +359,48 @@
       return null;
     }
 
-    /** The state the URL asks for: ?step (with ?path), else ?signal, ?exit_code, ?message. */
+    /** The state the URL asks for: ?step (with ?path), else ?signal, ?exit_code, ?message.
+     * A message also leaves what it was read as in this.reading, for the step to show. */
     fromUrl() {
       const query = new URLSearchParams(location.search);
+      this.reading = null;
       const step = query.get("step");
       if (step !== null && this.nodes.has(step)) {
         const given = (query.get("path") ?? "").split(".").filter(Boolean);
         const traced = this.trace(given);
         return traced?.id === step ? given : this.pathTo(step) ?? [];
       }
+      const reader = this.reader;
       const deaths = [
-        { signal: parseSignal(query.get("signal")), exitCode: null },
-        parseExitCode(query.get("exit_code")),
-        parseMessage(query.get("message")),
+        { signal: reader.parseSignal(query.get("signal")), exitCode: null },
+        reader.parseExitCode(query.get("exit_code")),
       ];
       for (const death of deaths) {
         const path = deepLink(this.nodes, this.tree.start, death);
         if (path.length) return path;
       }
-      return [];
+      const message = query.get("message");
+      if (message === null) return [];
+      this.reading = reader.read(message, reader.data.message_limit);
+      return this.readingPath(this.reading);
     }
 
-    /** Go to a new state as a new history entry. @param {string[]} path */
-    go(path) {
+    /** @param {Reading} reading @returns {string[]} */
+    readingPath(reading) {
+      return plan(this.nodes, this.tree.start, reading);
+    }
+
+    /** Read a pasted message and open the furthest step it justifies. @param {string} text */
+    readPasted(text) {
+      const started = performance.now();
+      const reading = this.reader.read(text);
+      performance.measure("troubleshooter: read message", { start: started }); // for the bench
+      this.go(this.readingPath(reading), reading);
+    }
+
+    /** Go to a new state as a new history entry; a reading is shown on the step it opens.
+     * @param {string[]} path @param {Reading | null} reading */
+    go(path, reading = null) {
       const url = new URL(location.href);
       url.search = "";
       url.hash = "";
@@ -243,7 +410,19 @@
         url.searchParams.set("path", path.join("."));
       }
       history.pushState(null, "", url.href);
+      this.reading = reading;
       this.show(path, true);
+    }
+
+    /** Write the shown step into the address without a new history entry (links, pastes). */
+    keepInAddress() {
+      const traced = this.trace(this.path);
+      if (!traced || !this.path.length) return;
+      const url = new URL(location.href);
+      url.search = "";
+      url.searchParams.set("step", traced.id);
+      url.searchParams.set("path", this.path.join("."));
+      history.replaceState(null, "", url.href);
     }
 
     /** @param {string[]} path @param {boolean} focus */
@@ -263,15 +442,51 @@
         id: this.headingId,
         tabindex: "-1",
       });
-      this.panel.replaceChildren(heading, ...(node.kind === "question" ? this.question(node) : this.outcome(node)));
+      const start = !this.path.length;
+      const note = start || this.reading ? this.note(this.reading) : [];
+      this.panel.replaceChildren(
+        heading,
+        ...note,
+        ...(node.kind === "question" ? this.question(node, start) : this.outcome(node)),
+      );
       if (!focus) return;
-      this.say(`${node.kind === "question" ? "Question" : "Outcome"}: ${heading.textContent}`);
+      const read = this.reading ? `${this.readSummary(this.reading)} ` : "";
+      this.say(`${read}${node.kind === "question" ? "Question" : "Outcome"}: ${heading.textContent}`);
       heading.focus();
     }
 
-    /** @param {Question} node */
-    question(node) {
-      const parts = [prose("p", node.check)];
+    /** What a message was read as: the lines recognised and what each means, as text only.
+     * The start always holds the (empty, hidden) paragraph, so an unread message adds none.
+     * @param {Reading | null} reading @returns {HTMLElement[]} */
+    note(reading) {
+      const paragraph = el("p", { class: "ts-read" });
+      paragraph.hidden = reading === null;
+      if (!reading) return [paragraph];
+      if (!reading.lines.length) {
+        paragraph.append("No line of the message matched one the troubleshooter knows. Pick the answer below that fits best.");
+        return [paragraph];
+      }
+      const name = reading.frontEnd ? this.reader.data.front_ends[reading.frontEnd] : null;
+      paragraph.append(`Read from your message${name ? ` (${name})` : ""}:`);
+      if (!this.path.length) {
+        paragraph.append(" it names no signal, exit code or cause that leads further. Pick the answer below that fits best.");
+      }
+      const items = reading.lines.map((line) =>
+        el("li", {}, el("span", { class: "ts-read-line" }, `Line ${line.line}: “${line.text}”`), ` ${line.means}`),
+      );
+      return [paragraph, el("ul", { class: "ts-read-lines" }, ...items)];
+    }
+
+    /** @param {Reading} reading */
+    readSummary(reading) {
+      const count = reading.lines.length;
+      return count ? `Recognised ${count} line${count === 1 ? "" : "s"} of your message.` : "No line of your message was recognised.";
+    }
+
+    /** @param {Question} node @param {boolean} start whether this is the first step */
+    question(node, start = false) {
+      const parts = start ? [pasteBox(this.rootId, (text) => this.readPasted(text))] : [];
+      parts.push(prose("p", node.check));
       if (node.command) {
         const command = node.command;
         parts.push(
@@ -358,12 +573,13 @@
    * @param {HTMLElement} root @param {string} src */
   function startLater(root, src) {
     let started = false;
-    /** @param {string[] | null} path @param {string} fallback where to go if loading fails */
-    const start = (path, fallback) => {
+    /** @param {string[] | null} path @param {string} fallback where to go if loading fails
+     * @param {string | null} pasted */
+    const start = (path, fallback, pasted = null) => {
       started = true;
       fetch(src)
         .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
-        .then((tree) => new Wizard(root, tree, path))
+        .then((tree) => new Wizard(root, tree, path, pasted))
         .catch(() => {
           if (fallback) location.assign(fallback);
         });
@@ -373,6 +589,7 @@
       start(null, "");
       return;
     }
+    root.querySelector(".ts-tree")?.before(pasteBox(root.id, (text) => started || start(null, "", text)));
     root.querySelector(".ts-tree")?.addEventListener("click", (event) => {
       const link = event.target instanceof Element ? event.target.closest("a[data-answer]") : null;
       if (!(link instanceof HTMLAnchorElement) || !link.dataset.answer) return;

@@ -1,0 +1,630 @@
+"""What a kernel-death message can tell, as data: ``signatures.toml`` beside the trees.
+
+FORMAT (``troubleshooter/signatures.toml``):
+
+- ``[front_ends]``: front-end id -> display name ("vscode" = "VS Code").
+- ``[signal_causes]``: signal name -> the cause id (``troubleshooter.causes``) that signal
+  alone points at (SIGKILL -> "out-of-memory").
+- ``[[signature]]`` tables, in priority order (the first entry that tells something wins):
+  ``id`` (lowercase letters, digits, hyphens), ``pattern`` (the regex subset below),
+  ``means`` (one plain sentence), ``strength`` ("proves" or "suggests"), ``examples``
+  (at least one ``{ text, source }``: a real line and the public page it was copied from),
+  and what a match tells: ``front_end`` (an id of ``[front_ends]``), ``signal`` (a name of
+  ``troubleshooter.signals.SIGNALS``), ``capture`` ("signal" or "exit_code": group 1 of the
+  match holds it, read by ``signals.parse_signal`` / ``parse_exit_code``), ``cause`` (a cause
+  id), ``step`` (a node id of the tree: the furthest step the line justifies; an entry that
+  only suggests must name a question, not an outcome), ``case_sensitive`` (default false),
+  ``fallback`` (default false; true for the plain forms, which count on a line only when no
+  other entry recognised it).
+
+THE PATTERN SUBSET, read identically by Python (``re.ASCII | re.MULTILINE`` and, unless
+``case_sensitive``, ``re.IGNORECASE``) and JavaScript (flags ``gm`` / ``gim``, no ``u``), over
+text prepared the same way on both sides (``messages.prepare``: cut, astral characters as
+U+FFFD, every line break as ``\\n``):
+
+- printable ASCII only; literal characters, ``.``, ``^``, ``$``, ``|``;
+- escapes: ``\\d \\w \\b \\B \\t`` and a backslash before punctuation (no ``\\s``: Python's
+  ASCII ``\\s`` and JavaScript's differ; write ``[ \\t]``);
+- classes ``[...]`` of ASCII characters, ranges and the escapes above (no nested ``[``, no
+  ``--``, ``&&``, ``~~`` or ``||`` inside, no leading ``]``); no negated class and no ``\\D``
+  or ``\\W``, so no pattern can match a line break: every match lies within one line;
+- groups ``(...)`` (at most one, and exactly one when ``capture`` is set) and ``(?:...)``;
+  no lookaround, no backreference, no named group, no inline flag;
+- quantifiers ``?``, ``{n}``, ``{m,n}`` (n <= 300), each optionally lazy (``??``, ``{m,n}?``);
+  no ``*``, ``+`` or ``{m,}``: every repetition is bounded. A group may take ``?`` only, and
+  only when nothing inside it is quantified (no nested quantifiers). The product of the
+  choices of all quantifiers in a pattern stays under 2,000, so no pattern can backtrack
+  catastrophically: its work per position of the text is bounded.
+- a pattern matches at least 3 characters.
+
+Loading checks the file as a whole, like the tree loader: every problem, one line each,
+each naming the file and the entry id, in one ``SignatureError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .causes import CAUSES
+from .signals import SIGNALS
+
+SIGNATURES_PATH = Path(__file__).parent / "signatures.toml"
+MAX_TEXT = 65536  # characters of a text read at most
+
+# Both readers prepare a text alike before any pattern runs (see prepare); JavaScript's half:
+JS_ASTRAL = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]"
+JS_LINE_BREAK = "\\r\\n?|[\\u2028\\u2029]"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
+STRENGTHS = ("proves", "suggests")
+CAPTURES = ("signal", "exit_code")
+MAX_REPEAT = 300
+MAX_CHOICES = 2000
+MIN_LENGTH = 3
+
+_ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_PUNCTUATION = set("\\^$.|?*+()[]{}-/#:,=!<>'\"`~@%&;_ ")
+_CLASS_ESCAPES = set("dw")
+_ANCHOR_ESCAPES = set("bB")
+_SIGNATURE_KEYS = {
+    "id", "pattern", "means", "strength", "examples", "front_end", "signal", "capture",
+    "cause", "step", "case_sensitive", "fallback",
+}  # fmt: skip
+
+
+class SignatureError(ValueError):
+    """A broken signatures file: every problem found, one line each, naming the file."""
+
+    def __init__(self, source: Path | str, problems: Sequence[str]) -> None:
+        self.source = str(source)
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{self.source}: {problem}" for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    id: str
+    pattern: str
+    means: str
+    strength: str
+    examples: tuple[Example, ...]
+    front_end: str | None = None
+    signal: str | None = None
+    capture: str | None = None
+    cause: str | None = None
+    step: str | None = None
+    case_sensitive: bool = False
+    fallback: bool = False  # counts on a line only when no other entry recognised it
+    literals: tuple[str, ...] = ()  # one of these (lowercase) is in every match, or ()
+
+    @property
+    def needles(self) -> tuple[bytes, ...]:
+        """``literals`` as ASCII bytes, for a fast search."""
+        return tuple(literal.encode("ascii") for literal in self.literals)
+
+    regex: re.Pattern[str] = field(default=re.compile("(?!)"), compare=False, repr=False)
+
+    @property
+    def js_flags(self) -> str:
+        return "gm" if self.case_sensitive else "gim"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": self.id, "source": self.pattern, "flags": self.js_flags}
+        for key in ("front_end", "signal", "capture", "cause", "step"):
+            if (value := getattr(self, key)) is not None:
+                entry[key] = value
+        entry["strength"] = self.strength
+        entry["means"] = self.means
+        if self.fallback:
+            entry["fallback"] = True
+        if self.literals:
+            entry["literals"] = list(self.literals)
+        return entry
+
+
+@dataclass(frozen=True)
+class Signatures:
+    entries: tuple[Signature, ...]
+    front_ends: Mapping[str, str]
+    signal_causes: Mapping[str, str]
+    source: str = ""
+
+    def by_id(self, signature_id: str) -> Signature | None:
+        return next((entry for entry in self.entries if entry.id == signature_id), None)
+
+
+SIGNATURES_DATA: dict[str, Any] | None = None  # the downloadable single file carries them here
+
+
+@functools.cache
+def builtin_signatures() -> Signatures:
+    """The package's own signatures (checked; cached for the process)."""
+    if SIGNATURES_DATA is not None:
+        return _Loader(SIGNATURES_PATH).load(SIGNATURES_DATA)
+    return load_signatures(SIGNATURES_PATH)
+
+
+def signatures_data(path: Path | str = SIGNATURES_PATH) -> dict[str, Any]:
+    """The signatures file as plain data (for the single file, which cannot read TOML)."""
+    import tomllib
+
+    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def load_signatures(path: Path | str) -> Signatures:
+    """Read and check a signatures file; raise ``SignatureError`` listing every problem."""
+    import tomllib  # here, not above: the single file runs on Pythons without it
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SignatureError(path, [f"cannot read: {error}"]) from None
+    return _Loader(path).load(data)
+
+
+def prepare(text: str, limit: int = MAX_TEXT) -> str:
+    """The text as both readers see it: cut to ``limit`` characters, astral characters as
+    U+FFFD (JavaScript counts them twice), every line break as ``\\n``."""
+    text = text[:limit]  # an astral character is one character in Python: cut first
+    if text.isascii():
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    return _LINE_BREAK.sub("\n", _ASTRAL.sub("\ufffd", text))
+
+
+def check_steps(signatures: Signatures, node_kinds: Mapping[str, str]) -> list[str]:
+    """Problems with the entries' ``step``: unknown nodes, or a suggesting entry naming an
+    outcome. ``node_kinds`` maps each node id of the tree to "question" or "outcome"."""
+    problems = []
+    for entry in signatures.entries:
+        if entry.step is None:
+            continue
+        kind = node_kinds.get(entry.step)
+        if kind is None:
+            problems.append(f"signature {entry.id!r}: step {entry.step!r} is no node of the tree")
+        elif kind == "outcome" and entry.strength != "proves":
+            problems.append(
+                f"signature {entry.id!r}: step {entry.step!r} is an outcome, but the entry "
+                "only suggests: name a question"
+            )
+    return problems
+
+
+def check_pattern(pattern: str) -> tuple[list[str], int, tuple[str, ...]]:
+    """(problems, number of capturing groups, required literals) for a pattern of the subset."""
+    parser = _PatternParser(pattern)
+    return parser.parse()
+
+
+class _Loader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[str] = []
+
+    def load(self, data: dict[str, Any]) -> Signatures:
+        front_ends = self._names(data.get("front_ends"), "front_ends")
+        signal_causes = self._names(data.get("signal_causes"), "signal_causes")
+        for name, cause in signal_causes.items():
+            if name not in SIGNALS:
+                self.problems.append(f"signal_causes: {name!r} is not a known signal name")
+            if cause not in CAUSES:
+                self.problems.append(f"signal_causes: {name}: unknown cause {cause!r}")
+        for key in set(data) - {"front_ends", "signal_causes", "signature"}:
+            self.problems.append(f"unknown table {key!r}")
+        raw = data.get("signature")
+        entries: list[Signature] = []
+        seen: set[str] = set()
+        if not isinstance(raw, list) or not raw:
+            self.problems.append("no [[signature]] entries")
+            raw = []
+        for index, item in enumerate(raw):
+            entry = self._signature(item, index, front_ends)
+            if entry is None:
+                continue
+            if entry.id in seen:
+                self.problems.append(f"signature {entry.id!r}: the id is used twice")
+            seen.add(entry.id)
+            entries.append(entry)
+        if self.problems:
+            raise SignatureError(self.path, self.problems)
+        return Signatures(tuple(entries), front_ends, signal_causes, str(self.path))
+
+    def _names(self, raw: Any, table: str) -> dict[str, str]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            self.problems.append(f"{table}: must be a table of strings")
+            return {}
+        return dict(raw)
+
+    def _signature(self, item: Any, index: int, front_ends: Mapping[str, str]) -> Signature | None:
+        if not isinstance(item, dict):
+            self.problems.append(f"signature #{index + 1}: must be a table")
+            return None
+        entry_id = item.get("id")
+        if not isinstance(entry_id, str) or not _ID.fullmatch(entry_id):
+            self.problems.append(f"signature #{index + 1}: missing or malformed id {entry_id!r}")
+            return None
+        where = f"signature {entry_id!r}"
+        before = len(self.problems)
+        for key in sorted(set(item) - _SIGNATURE_KEYS):
+            self.problems.append(f"{where}: unknown key {key!r}")
+        pattern = self._text(item, "pattern", where)
+        means = self._text(item, "means", where)
+        strength = item.get("strength")
+        if strength not in STRENGTHS:
+            self.problems.append(
+                f"{where}: strength must be 'proves' or 'suggests', not {strength!r}"
+            )
+        options = self._options(item, where, front_ends)
+        case_sensitive = item.get("case_sensitive", False)
+        fallback = item.get("fallback", False)
+        if not isinstance(case_sensitive, bool) or not isinstance(fallback, bool):
+            self.problems.append(f"{where}: case_sensitive and fallback must be true or false")
+            case_sensitive = fallback = False
+        if not any(options.get(key) for key in ("front_end", "signal", "capture", "cause", "step")):
+            self.problems.append(
+                f"{where}: tells nothing (give a front_end, signal, capture, cause or step)"
+            )
+        if options.get("step") and not options.get("cause") and strength == "proves":
+            self.problems.append(f"{where}: proves a step but names no cause")
+        literals: tuple[str, ...] = ()
+        regex = None
+        if pattern:
+            problems, groups, literals = check_pattern(pattern)
+            self.problems.extend(f"{where}: pattern {problem}" for problem in problems)
+            wanted = 1 if options.get("capture") else 0
+            if not problems and groups != wanted:
+                self.problems.append(
+                    f"{where}: pattern has {groups} capturing group(s); "
+                    + (
+                        "capture needs exactly one"
+                        if wanted
+                        else "use (?:...) when nothing is captured"
+                    )
+                )
+            if not problems:
+                flags = re.ASCII | re.MULTILINE | (0 if case_sensitive else re.IGNORECASE)
+                try:
+                    regex = re.compile(pattern, flags)
+                except re.error as error:
+                    self.problems.append(f"{where}: pattern does not compile: {error}")
+        examples = self._examples(item.get("examples"), where, regex)
+        if len(self.problems) > before or regex is None:
+            return None
+        return Signature(
+            id=entry_id, pattern=pattern, means=means, strength=str(strength),
+            examples=examples, case_sensitive=case_sensitive, fallback=fallback,
+            literals=literals, regex=regex,
+            **options,
+        )  # fmt: skip
+
+    def _options(
+        self, item: dict[str, Any], where: str, front_ends: Mapping[str, str]
+    ) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        checks = {
+            "front_end": (front_ends, "front end (see [front_ends])"),
+            "signal": (SIGNALS, "signal name"),
+            "capture": (CAPTURES, "capture ('signal' or 'exit_code')"),
+            "cause": (CAUSES, "cause id (troubleshooter/causes.py)"),
+        }
+        for key, (known, what) in checks.items():
+            value = item.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or value not in known:
+                self.problems.append(f"{where}: {key} {value!r} is not a known {what}")
+                continue
+            options[key] = value
+        step = item.get("step")
+        if step is not None:
+            if isinstance(step, str) and _ID.fullmatch(step):
+                options["step"] = step
+            else:
+                self.problems.append(f"{where}: step {step!r} is not a node id")
+        if options.get("signal") and options.get("capture"):
+            self.problems.append(f"{where}: give a signal or a capture, not both")
+        return options
+
+    def _text(self, item: dict[str, Any], key: str, where: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{where}: missing {key}")
+            return ""
+        return value
+
+    def _examples(self, raw: Any, where: str, regex: re.Pattern[str] | None) -> tuple[Example, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.problems.append(f"{where}: needs at least one example with its source")
+            return ()
+        examples = []
+        for number, example in enumerate(raw, 1):
+            if not isinstance(example, dict) or set(example) != {"text", "source"}:
+                self.problems.append(f"{where}: example {number} must have text and source only")
+                continue
+            text, source = example["text"], example["source"]
+            if not isinstance(text, str) or not text.strip():
+                self.problems.append(f"{where}: example {number} has no text")
+                continue
+            if not isinstance(source, str) or not source.startswith("https://"):
+                self.problems.append(f"{where}: example {number} needs a public https:// source")
+                continue
+            if regex is not None and not regex.search(prepare(text)):
+                self.problems.append(f"{where}: example {number} does not match the pattern")
+            examples.append(Example(text, source))
+        return tuple(examples)
+
+
+# --- the pattern subset --------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    kind: str  # "literal", "set", "anchor", "group"
+    char: str = ""  # the literal character
+    min: int = 1
+    max: int = 1
+    quantified: bool = False
+    inner_quantified: bool = False  # for groups: something inside carries a quantifier
+    choices: int = 1  # how many ways this item (and what it holds) can match, at most
+    alternatives: list[list[_Item]] = field(default_factory=list)
+
+
+class _PatternParser:
+    def __init__(self, pattern: str) -> None:
+        self.text = pattern
+        self.at = 0
+        self.problems: list[str] = []
+        self.groups = 0
+
+    def parse(self) -> tuple[list[str], int, tuple[str, ...]]:
+        bad = sorted({ch for ch in self.text if not " " <= ch <= "~"})
+        if bad:
+            return [f"uses characters outside printable ASCII: {bad!r}"], 0, ()
+        alternatives = self._alternatives()
+        if self.at < len(self.text):
+            self.problems.append(f"has an unmatched ')' at {self.at}")
+        if self.problems:
+            return self.problems, self.groups, ()
+        choices = _choices(alternatives)
+        if choices > MAX_CHOICES:
+            self.problems.append(
+                f"may backtrack too much: its quantifiers allow {choices} combinations "
+                f"(at most {MAX_CHOICES})"
+            )
+        if _min_length(alternatives) < MIN_LENGTH:
+            self.problems.append(f"can match fewer than {MIN_LENGTH} characters")
+        return self.problems, self.groups, _required_literals(alternatives)
+
+    def _peek(self) -> str:
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def _alternatives(self) -> list[list[_Item]]:
+        alternatives = [self._sequence()]
+        while self._peek() == "|":
+            self.at += 1
+            alternatives.append(self._sequence())
+        return alternatives
+
+    def _sequence(self) -> list[_Item]:
+        items: list[_Item] = []
+        while self.at < len(self.text) and self._peek() not in "|)":
+            start = self.at
+            item = self._atom()
+            if item is None:
+                if self.at == start:
+                    self.at += 1
+                continue
+            self._quantifier(item, start)
+            items.append(item)
+        return items
+
+    def _atom(self) -> _Item | None:
+        ch = self._peek()
+        if ch == "(":
+            return self._group()
+        if ch == "[":
+            return self._set()
+        if ch in "*+":
+            self.problems.append(
+                f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}"
+            )
+            self.at += 1
+            return None
+        if ch in "?{":
+            self.problems.append(f"has a quantifier with nothing to repeat at {self.at}")
+            self.at += 1
+            return None
+        if ch == "}" or ch == "]":
+            self.problems.append(f"has an unescaped {ch!r} at {self.at}")
+            self.at += 1
+            return None
+        if ch in "^$":
+            self.at += 1
+            return _Item("anchor")
+        if ch == ".":
+            self.at += 1
+            return _Item("set")
+        if ch == "\\":
+            return self._escape(in_set=False)
+        self.at += 1
+        return _Item("literal", char=ch)
+
+    def _escape(self, in_set: bool) -> _Item | None:
+        where = self.at
+        self.at += 1
+        ch = self._peek()
+        self.at += 1
+        if ch in _CLASS_ESCAPES:
+            return _Item("set")
+        if ch in _ANCHOR_ESCAPES and not in_set:
+            return _Item("anchor")
+        if ch == "t":
+            return _Item("literal", char="\t")
+        if ch and ch in _PUNCTUATION:
+            return _Item("literal", char=ch)
+        self.problems.append(f"uses the escape '\\{ch}' at {where}, outside the subset")
+        return None
+
+    def _group(self) -> _Item | None:
+        where = self.at
+        self.at += 1
+        if self.text.startswith("?:", self.at):
+            self.at += 2
+        elif self._peek() == "?":
+            self.problems.append(f"uses a '(?' construct at {where} other than (?:...)")
+            self.at += 1
+        else:
+            self.groups += 1
+        alternatives = self._alternatives()
+        if self._peek() != ")":
+            self.problems.append(f"has an unclosed group from {where}")
+            return None
+        self.at += 1
+        inner = any(
+            item.quantified or item.inner_quantified for seq in alternatives for item in seq
+        )
+        return _Item("group", alternatives=alternatives, inner_quantified=inner,
+                     choices=_choices(alternatives))  # fmt: skip
+
+    def _set(self) -> _Item | None:
+        where = self.at
+        self.at += 1
+        if self._peek() == "^":
+            self.problems.append(f"has a negated class at {where}: it could match a line break")
+            self.at += 1
+        if self._peek() == "]":
+            self.problems.append(f"has a class starting with ']' at {where}")
+        members = 0
+        previous = ""
+        while self.at < len(self.text) and self._peek() != "]":
+            ch = self._peek()
+            pair = self.text[self.at : self.at + 2]
+            if pair in ("--", "&&", "~~", "||"):
+                self.problems.append(f"has {pair!r} inside a class at {self.at}")
+            if ch == "[":
+                self.problems.append(f"has an unescaped '[' inside a class at {self.at}")
+            if ch == "\\":
+                if self._escape(in_set=True) is None:
+                    continue
+                previous = self.text[self.at - 1]
+            elif ch == "-" and previous and self.text[self.at + 1 : self.at + 2] not in ("]", ""):
+                high = self.text[self.at + 1]
+                if high == "\\" or high < previous:
+                    self.problems.append(f"has a bad range at {self.at} inside a class")
+                self.at += 2
+                previous = ""
+            else:
+                previous = ch
+                self.at += 1
+            members += 1
+        if self._peek() != "]":
+            self.problems.append(f"has an unclosed class from {where}")
+            return None
+        self.at += 1
+        if not members:
+            self.problems.append(f"has an empty class at {where}")
+        return _Item("set")
+
+    def _quantifier(self, item: _Item, start: int) -> None:
+        ch = self._peek()
+        if ch == "?":
+            low, high = 0, 1
+            self.at += 1
+        elif ch and ch in "*+":
+            self.problems.append(
+                f"uses the unbounded quantifier {ch!r} at {self.at}: write {{m,n}}"
+            )
+            self.at += 1
+            return
+        elif ch == "{":
+            match = re.compile(r"\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}").match(self.text, self.at)
+            if not match:
+                self.problems.append(
+                    f"has a '{{' at {self.at} that is no {{n}} or {{m,n}} quantifier"
+                )
+                self.at += 1
+                return
+            low = int(match.group(1))
+            high = int(match.group(2)) if match.group(2) is not None else low
+            self.at = match.end()
+            if high < low or high > MAX_REPEAT or high == 0:
+                self.problems.append(
+                    f"has the quantifier {match.group(0)} (need m <= n <= {MAX_REPEAT})"
+                )
+        else:
+            return
+        if self._peek() == "?":
+            self.at += 1  # lazy
+        if self._peek() in ("?", "*", "+", "{"):
+            self.problems.append(f"stacks quantifiers at {self.at}")
+        if item.kind == "anchor":
+            self.problems.append(f"puts a quantifier on an anchor at {start}")
+        if item.kind == "group" and (high != 1 or item.inner_quantified):
+            self.problems.append(
+                f"repeats a group at {start}: a group takes only '?', and only when nothing "
+                "inside it is quantified (nested quantifiers can backtrack catastrophically)"
+            )
+        item.min, item.max, item.quantified = low, high, True
+        item.choices *= high - low + 1
+
+
+def _choices(alternatives: list[list[_Item]]) -> int:
+    total = 0
+    for sequence in alternatives:
+        product = 1
+        for item in sequence:
+            product *= item.choices
+        total += product
+    return total
+
+
+def _min_length(alternatives: list[list[_Item]]) -> int:
+    def item_length(item: _Item) -> int:
+        if item.kind == "anchor":
+            return 0
+        if item.kind == "group":
+            return item.min * _min_length(item.alternatives)
+        return item.min
+
+    return min(sum(item_length(item) for item in sequence) for sequence in alternatives)
+
+
+def _required_literals(alternatives: list[list[_Item]]) -> tuple[str, ...]:
+    """Lowercase strings of which every match contains one: for each alternative, its longest
+    run of plain characters, or the literals of a group it must pass through, whichever has
+    the longer shortest member; () when some alternative has none of 3 or more."""
+    found: list[str] = []
+    for sequence in alternatives:
+        best: tuple[str, ...] = ()
+        run = ""
+
+        def better(option: tuple[str, ...]) -> None:
+            nonlocal best
+            if option and (not best or min(map(len, option)) > min(map(len, best))):
+                best = option
+
+        for item in sequence:
+            if item.kind == "literal" and not item.quantified:
+                run += item.char.lower()
+                better((run,))
+                continue
+            if item.kind == "group" and not item.quantified:
+                better(_required_literals(item.alternatives))
+            run = ""
+        if not best or min(map(len, best)) < 3:
+            return ()
+        found.extend(best)
+    return tuple(dict.fromkeys(found))
