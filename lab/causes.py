@@ -34,6 +34,9 @@ Run = dict[str, Any]
 MEMORY_LIMIT = 200 * 1024 * 1024
 DISK_SIZE = "2m"  # tmpfs size= syntax: 2 MiB
 NPROC = 40
+LOAD_COMPANION = "%load_ext troubleshooter"
+COMPANION_LINES = 7
+VERDICT_WORDS = ("Confirmed:", "Likely:", "Guess:")
 
 
 class Unavailable(Exception):
@@ -43,23 +46,37 @@ class Unavailable(Exception):
 def _one_cell(
     servers: Servers, work: Path, name: str, how: str, code: str, *, cells: list[str] | None = None,
     env: dict[str, str] | None = None, wrap: dict[str, Any] | None = None,
-    path: str = "crash.ipynb",
+    path: str = "crash.ipynb", companion: bool = False,
 ) -> Run:  # fmt: skip
-    """Open a notebook, run ``cells`` (default: ``[code]``), wait for what follows."""
+    """Open a notebook, run ``cells`` (default: ``[code]``), wait for what follows.
+
+    With ``companion``, the first cell is ``%load_ext troubleshooter`` and, once the kernel
+    is back, the same line again: its post-mortem of the death goes in ``run["companion"]``.
+    """
     stderr = work / "kernel.stderr"
     spec = python_kernel(
         sys.executable, wrap=launcher(stderr=stderr, **(wrap or {})), env=env or {}
     )
     with servers.use(work, spec) as server:
         notebook = open_notebook(server, path)
+        post_mortem: list[str] = []
         try:
-            run_cells(notebook, cells or [code])
+            run_cells(notebook, [LOAD_COMPANION] * companion + (cells or [code]))
             if notebook.channels and notebook.channels.died():
                 await_exit_status(server, notebook.since)
                 await_back(notebook)
+                if companion and notebook.channels:
+                    notebook.channels.displays.clear()
+                    notebook.channels.run(LOAD_COMPANION, 60)
+                    notebook.channels.read_until(lambda c: bool(c.displays), 10)
+                    post_mortem = "\n".join(notebook.channels.displays).splitlines()
         finally:
             close(notebook)
-        return finish(notebook, name, how, code, stderr_file=stderr)
+        run = finish(notebook, name, how, code, stderr_file=stderr)
+        if companion:  # its first lines, then its verdict
+            verdict = [line for line in post_mortem if line.startswith(VERDICT_WORDS)]
+            run["companion"] = post_mortem[:COMPANION_LINES] + verdict[:1]
+        return run
 
 
 # --- out of memory -------------------------------------------------------------------
@@ -106,6 +123,13 @@ def oom_slow_growth(servers: Servers, work: Path) -> Run:
 def native_null_read(servers: Servers, work: Path) -> Run:
     code = "import ctypes\nctypes.string_at(0)  # read memory at address 0"
     return _one_cell(servers, work, "NULL read through ctypes", "one cell, default kernel", code)
+
+
+def native_with_companion(servers: Servers, work: Path) -> Run:
+    """The NULL read again, in a kernel with the companion loaded (its post-mortem kept)."""
+    code = "import ctypes\nctypes.string_at(0)  # read memory at address 0"
+    how = "one cell, after %load_ext troubleshooter; the same line once the kernel was back"
+    return _one_cell(servers, work, "NULL read, companion loaded", how, code, companion=True)
 
 
 def illegal_instruction(servers: Servers, work: Path) -> Run:
@@ -175,17 +199,36 @@ def openblas_threads(servers: Servers, work: Path) -> Run:
 
 # --- recursion ---------------------------------------------------------------------------
 
+_DEEP = (
+    "import sys\n"
+    "sys.setrecursionlimit(10**6)\n"
+    "def depth(n):\n"
+    "    return max(map(depth, [n + 1]))  # each call goes through C: the C stack grows\n"
+    "depth(0)"
+)
+
+
+def stack_overflow_with_companion(servers: Servers, work: Path) -> Run:
+    """The C stack overflow again, in a kernel with the companion loaded."""
+    how = "one cell, after %load_ext troubleshooter; the same line once the kernel was back"
+    return _one_cell(servers, work, "C stack overflow, companion loaded", how, _DEEP,
+                     companion=True)  # fmt: skip
+
+
+def oom_with_companion(servers: Servers, work: Path) -> Run:
+    """One big allocation again, in a kernel with the companion (and its memory guard)."""
+    code = 'data = b"x" * (1024 ** 3)  # 1 GB in one piece, written page by page'
+    how = f"as above, {MEMORY_LIMIT >> 20} MB cgroup, after %load_ext troubleshooter"
+    with _cgroup() as cgroup:
+        run = _one_cell(servers, work, "one big allocation, companion loaded", how, code,
+                        wrap={"cgroup": cgroup.procs}, companion=True)  # fmt: skip
+        run["oom_kills"] = cgroup.oom_kills()
+        return run
+
 
 def c_stack_overflow(servers: Servers, work: Path) -> Run:
-    code = (
-        "import sys\n"
-        "sys.setrecursionlimit(10**6)\n"
-        "def depth(n):\n"
-        "    return max(map(depth, [n + 1]))  # each call goes through C: the C stack grows\n"
-        "depth(0)"
-    )
     how = "one cell; PYTHONFAULTHANDLER=1 in the kernel spec, as the guide suggests"
-    return _one_cell(servers, work, "C stack overflow", how, code, env={"PYTHONFAULTHANDLER": "1"})
+    return _one_cell(servers, work, "C stack overflow", how, _DEEP, env={"PYTHONFAULTHANDLER": "1"})
 
 
 def recursion_error(servers: Servers, work: Path) -> Run:
@@ -382,11 +425,11 @@ def restart_request(servers: Servers, work: Path) -> Run:
 
 Scenario = Callable[[Servers, Path], Run | list[Run]]
 CAUSES: dict[str, list[Scenario]] = {
-    "out-of-memory": [oom_one_step, oom_slow_growth],
-    "native-crash": [native_null_read],
+    "out-of-memory": [oom_one_step, oom_slow_growth, oom_with_companion],
+    "native-crash": [native_null_read, native_with_companion],
     "abi-mismatch": [illegal_instruction],
     "thread-limit": [threads_exhausted, openblas_threads],
-    "stack-overflow": [c_stack_overflow, recursion_error],
+    "stack-overflow": [c_stack_overflow, stack_overflow_with_companion, recursion_error],
     "output-flood": [iopub_flood],
     "disk-full": [disk_full],
     "broken-environment": [no_ipykernel, removed_interpreter, shadowed_package, shadowed_stdlib],

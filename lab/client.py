@@ -73,6 +73,7 @@ class Channels:
     statuses: list[str] = field(default_factory=list)
     streams: dict[str, str] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    displays: list[str] = field(default_factory=list)  # text/plain of what cells displayed
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed: str | None = None
     stream_bytes: int = 0
@@ -174,6 +175,8 @@ class Channels:
                     "traceback": [plain_text(line) for line in content.get("traceback", [])],
                 }
             )
+        elif kind in ("display_data", "execute_result"):  # some come from threads: no parent
+            self.displays.append(str((content.get("data") or {}).get("text/plain", "")))
         elif kind == "execute_reply":
             parent = message.get("parent_header", {}).get("msg_id")
             if parent:

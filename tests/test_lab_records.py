@@ -29,9 +29,13 @@ GUIDE = ROOT / "docs" / "howto" / "jupyter-kernel-terminated.md"
 LAB_CAUSES = [cause for cause in CAUSES if cause != "unknown"]
 
 # Runs whose shown text cannot name the cause, whoever reads it: say why.
+_SIGSEGV_ONLY = (
+    "the user saw only SIGSEGV and the restart dialog: faulthandler's traceback went nowhere "
+    "visible, so the text is that of any native crash (the companion's post-mortem tells)"
+)
 UNREADABLE = {
-    ("stack-overflow", "C stack overflow"): "the user saw only SIGSEGV and the restart dialog: "
-    "faulthandler's traceback went nowhere visible, so the text is that of any native crash",
+    ("stack-overflow", "C stack overflow"): _SIGSEGV_ONLY,
+    ("stack-overflow", "C stack overflow, companion loaded"): _SIGSEGV_ONLY,
 }
 
 

@@ -161,7 +161,8 @@ class LabRecordDirective(SphinxDirective):
         block = lab_record()
         self.set_source_info(block)
         for run in record["runs"]:
-            block.extend(run_nodes(run))
+            if "companion" not in run:  # those repeat a run with the companion: records only
+                block.extend(run_nodes(run))
         for item in record["not_reproduced"]:
             block += nodes.paragraph(text=f"Not reproduced here: {item['name']}: {item['why']}.")
         return [block]
