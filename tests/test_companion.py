@@ -135,12 +135,6 @@ def _wait_for_death(kernel: Kernel, timeout: float = 60) -> int | None:
     return kernel.manager.provisioner.process.returncode
 
 
-def _kernel_log_readable() -> bool:
-    from troubleshooter.evidence import read_kernel_log
-
-    return read_kernel_log()["source"] is not None
-
-
 def _install(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "troubleshooter", "kernel", *args],
@@ -190,8 +184,6 @@ def test_after_an_oom_kill_the_next_session_says_out_of_memory_confirmed(
     shown = [o for o in outputs if o["type"] == "display_data"]
     assert len(shown) == 1, text_of(outputs)
     plain, markup = shown[0]["data"]["text/plain"], shown[0]["data"]["text/html"]
-    if _kernel_log_readable():  # the log names the killed pid: SIGKILL is measured
-        assert "The kernel log shows signal SIGKILL ending process" in plain
     assert "Confirmed: Out of memory" in plain  # the OOM-kill counter rose while it ran
     assert "Running: cell [3]: blocks = [b'x' * (50 * 1024 * 1024) for _ in range(40)]" in plain
     assert "OOM kills in the memory cgroup: 0 when the kernel started, 1 now." in plain

@@ -404,3 +404,16 @@ def test_the_key_does_not_depend_on_where_the_project_is(tmp_path):
         notebooks = {"nb.ipynb": str(tmp_path / name / "nb.ipynb")}
         copies.append(lite.settings_from(config, tmp_path / name, {"repl"}, notebooks))
     assert copies[0].key("p") == copies[1].key("p")
+
+
+def test_try_examples_gets_a_warning_naming_it(make_app, sphinx_test_tempdir):
+    source = sphinx_test_tempdir / "demos-try-examples"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(Path(__file__).parent / "roots" / "test-demos", source)
+    (source / "plain.md").write_text(
+        "# Examples\n\n```{try_examples}\n>>> print(1)\n1\n```\n", "utf-8"
+    )
+    app = make_app("text", srcdir=source)  # the warning comes from reading, for every builder
+    app.build()
+    warnings = app.warning.getvalue()
+    assert "plain.md" in warnings and "try_examples writes its buttons" in warnings

@@ -31,6 +31,7 @@ _SIGNAL_WORDS = {
     "Illegal instruction": "SIGILL",
 }
 MAX_EVIDENCE = 6
+LOG_SECONDS = 0.5  # time allowed for reading the kernel log again when the kill is not in it
 
 
 @dataclass
@@ -82,6 +83,21 @@ def _same_cgroup(facts: Any, record: dict[str, Any]) -> dict[str, Any]:
     return {**facts, "processes": {**processes, "kernels": kept}}
 
 
+def _longer_log(facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` with the kernel log read for up to half a second (``collect`` allows 50 ms).
+
+    On a busy machine with a long log the newest records, this death's among
+    them, come after 50 ms; the post-mortem runs once and can wait.
+    """
+    log = facts.get("kernel_log")
+    if not isinstance(log, dict) or not log.get("source"):
+        return facts
+    from ..evidence import read_kernel_log
+
+    uptime = facts.get("uptime")
+    return {**facts, "kernel_log": read_kernel_log("/", uptime, seconds=LOG_SECONDS)}
+
+
 def _logged_signal(facts: dict[str, Any], pid: Any) -> str | None:
     """The signal the kernel log shows ending process ``pid``: an OOM kill or a segfault."""
     log = facts.get("kernel_log")
@@ -128,7 +144,11 @@ def explain(found: Found, facts: dict[str, Any] | None = None) -> PostMortem:
     returncode = exit_info.get("returncode")
     signal = None
     if returncode is None:
-        signal = _logged_signal(facts, record.get("pid")) or crash_signal(crash)
+        signal = _logged_signal(facts, record.get("pid"))
+        if signal is None:
+            facts = _longer_log(facts)  # the kill is the newest record: read the log to its end
+            signal = _logged_signal(facts, record.get("pid"))
+        signal = signal or crash_signal(crash)
     started = record.get("started") if isinstance(record.get("started"), (int, float)) else None
     cell = record.get("cell") if isinstance(record.get("cell"), dict) else None
     code = "\n".join(str(line) for line in (cell or {}).get("lines") or [])

@@ -156,6 +156,15 @@ def _skip(self: Any, node: nodes.Element) -> None:
 def _record_embeds(app: Sphinx, doctree: nodes.document) -> None:
     """Note which apps and notebooks each page embeds, for the build and for the script."""
     found: list[tuple[str, str | None]] = []
+    for box in doctree.findall(nodes.container):
+        if "try_examples_outer_container" in box["classes"]:
+            logger.warning(
+                "try_examples writes its buttons as raw HTML with inline event handlers, which "
+                "this site does not allow; use {replite} or {notebooklite} instead",
+                location=box,
+                type="troubleshooter",
+                subtype="lite",
+            )
     for node in doctree.findall(nodes.Element):
         kind = FRAMES.get(type(node)) or TABS.get(type(node))
         if kind is None:

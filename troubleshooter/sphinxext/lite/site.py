@@ -197,26 +197,45 @@ def build_site(target: Path, settings: LiteSettings, pyodide: Path | None, log: 
     if repl.exists():
         config = json.loads(repl.read_text("utf-8"))
         config.setdefault("jupyter-config-data", {})["disabledExtensions"] = REPL_DISABLED
-        repl.write_text(json.dumps(config, indent=1), "utf-8")
+        repl.write_text(json.dumps(config, separators=(",", ":")), "utf-8")
     _prune(target)
+
+
+def _app_packages(app_folder: Path) -> set[str]:
+    app = json.loads((app_folder / "package.json").read_text("utf-8")).get("jupyterlab", {})
+    return {*app.get("extensions", []), *app.get("mimeExtensions", [])}
 
 
 def _prune(output: Path) -> None:
     """Drop what the apps never fetch: font formats a browser only wants when it cannot read
-    the woff2 listed first, and the settings of plugins no built app loads (each app
-    downloads the settings file once per plugin that reads its settings)."""
+    the woff2 listed first, and the settings of plugins an app does not load (an app downloads
+    the whole settings file, so with several apps each gets a file of its own)."""
     for font in output.rglob("*"):
         if font.suffix in FONT_FALLBACKS and font.with_suffix(".woff2").exists():
             font.unlink()
-    packages: set[str] = set()
-    for app_file in output.glob("*/package.json"):
-        app = json.loads(app_file.read_text("utf-8")).get("jupyterlab", {})
-        packages |= {*app.get("extensions", []), *app.get("mimeExtensions", [])}
-    settings_file = output / "build" / "schemas" / "all.json"
-    if packages and settings_file.exists():
-        plugins = json.loads(settings_file.read_text("utf-8"))
+    schemas = output / "build" / "schemas"
+    apps = {path.parent: _app_packages(path.parent) for path in output.glob("*/package.json")}
+    if not apps or not (schemas / "all.json").exists():
+        return
+    plugins = json.loads((schemas / "all.json").read_text("utf-8"))
+
+    def write(folder: Path, packages: set[str]) -> None:
         kept = [plugin for plugin in plugins if plugin["id"].split(":")[0] in packages]
-        settings_file.write_text(json.dumps(kept, separators=(",", ":")), "utf-8")
+        (folder / "all.json").write_text(json.dumps(kept, separators=(",", ":")), "utf-8")
+
+    write(schemas, set().union(*apps.values()))
+    if len(apps) == 1:
+        return
+    for folder, packages in apps.items():
+        own = output / "build" / f"schemas-{folder.name}"
+        own.mkdir()
+        write(own, packages)
+        if (schemas / "all_federated.json").exists():
+            shutil.copy2(schemas / "all_federated.json", own / "all_federated.json")
+        config_file = folder / "jupyter-lite.json"
+        config = json.loads(config_file.read_text("utf-8"))
+        config["jupyter-config-data"]["settingsUrl"] = f"../build/{own.name}"
+        config_file.write_text(json.dumps(config, separators=(",", ":")), "utf-8")
 
 
 def ensure_site(cache: Path, settings: LiteSettings, log: Log = quiet) -> Path:
@@ -267,7 +286,7 @@ def _add_wheel(lite: Path, wheel: Path) -> None:
     url = f"./pypi/all.json?sha256={hashlib.sha256(index_bytes).hexdigest()}"
     others = [u for u in kernel.get("pipliteUrls", []) if not u.startswith("./pypi/")]
     kernel["pipliteUrls"] = [url, *others]
-    config_file.write_text(json.dumps(config, indent=1), "utf-8")
+    config_file.write_text(json.dumps(config, separators=(",", ":")), "utf-8")
 
 
 def publish(build: LiteBuild, outdir: Path) -> bool:
