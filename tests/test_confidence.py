@@ -41,11 +41,15 @@ def test_confidence_follows_what_the_message_shows(message, cause, confidence):
     assert render(verdict).startswith(f"{confidence.capitalize()}: ")
 
 
-def test_measured_oom_kills_confirm_a_banner_that_only_suggests(tmp_path: Path):
+def test_a_rise_of_the_oom_count_confirms_a_banner_that_only_suggests(tmp_path: Path):
     facts = {"cgroup": {"version": 2, "path": "/user", "oom_kills": 3, "limit": 1 << 30,
                         "peak": 1 << 30}}  # fmt: skip
-    verdict = dg.diagnose(facts, message="Kernel last terminated by signal SIGKILL.")
-    assert (verdict.cause, verdict.confidence) == ("out-of-memory", "confirmed")
+    banner = "Kernel last terminated by signal SIGKILL."
+    # The counter is cumulative: 3 kills at a first check may all be old ones.
+    alone = dg.diagnose(facts, message=banner)
+    assert (alone.cause, alone.confidence) == ("out-of-memory", "likely")
+    risen = dg.diagnose(facts, message=banner, previous={"oom_kills": 2})
+    assert (risen.cause, risen.confidence) == ("out-of-memory", "confirmed")
 
 
 def test_nothing_known_is_a_guess_of_memory_with_the_first_check():

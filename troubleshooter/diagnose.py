@@ -328,15 +328,14 @@ def _confidence(cause: str, path: list[Answered], case: Case) -> str:
 
 
 def _oom_measured(case: Case) -> bool:
-    """The OOM-kill counter rose (during the run, or since the last check, or is above 0 at a
-    first check), or the kernel log names an OOM kill in this cgroup."""
-    kills = case.part("cgroup").get("oom_kills")
+    """The OOM-kill counter rose (during the run, or since the last check), or the kernel log
+    names an OOM kill in this cgroup. A count above 0 at a first check is no proof: the counter
+    is cumulative, so the kill may be an old one."""
     during = (case.run or {}).get("oom_kills")
     since = case.since_last_check()
     return bool(
         (isinstance(during, int) and during > 0)
         or (isinstance(since, int) and since > 0)
-        or (case.previous is None and case.run is None and isinstance(kills, int) and kills > 0)
         or case.own_oom_kills()
     )
 
