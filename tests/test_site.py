@@ -13,6 +13,7 @@ import pytest
 from conftest import build_site
 
 from troubleshooter.causes import CAUSES, GUIDE_LABELS, GUIDE_PAGE
+from troubleshooter.messages import front_end_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,3 +168,13 @@ def test_rebranding_reaches_every_guide(tmp_path):
         assert "Example Hub" in text
         assert "support@hub.example" in text or path != GUIDE_PAGE
         assert "CoCalc" not in re.sub(r"<(link|meta)[^>]*>", "", text), path
+
+
+def test_every_front_ends_wording_is_listed_and_the_guide_points_there(site):
+    page = (site.html / "wordings.html").read_text()
+    table = page.split('class="ts-messages', 1)[1].split("</table>", 1)[0]
+    for name in front_end_names(service="CoCalc").values():
+        assert html.escape(name.replace("'", "\u2019"), quote=False) in table, name  # smart quotes
+    guide = (site.html / "howto" / "jupyter-kernel-terminated.html").read_text()
+    assert 'href="../wordings.html"' in guide
+    assert 'class="ts-messages' not in guide
