@@ -13,11 +13,11 @@ from troubleshooter import messages
 from troubleshooter.causes import CAUSES
 from troubleshooter.loader import load_builtin as load_tree
 from troubleshooter.model import Question
+from troubleshooter.patterns import check_pattern
 from troubleshooter.signatures import (
     SIGNATURES_PATH,
     SignatureError,
     builtin_signatures,
-    check_pattern,
     check_steps,
     load_signatures,
     prepare,

@@ -30,6 +30,7 @@ PACKAGE = Path(__file__).parent
 MODULES = (
     "signals",
     "causes",
+    "patterns",
     "signatures",
     "messages",
     "facts",
