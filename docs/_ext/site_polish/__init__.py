@@ -5,6 +5,8 @@ CSS and markup stay as the theme writes them.
 
 - ``purge_css``: drops the theme's, Pygments' and sphinx-design's CSS rules that no
   page of this site uses, and sphinx-design's tab script on pages without tabs;
+- ``minify``: ships every script and stylesheet minified (the sources stay readable);
+- ``defer_scripts``: lets content pages paint before Sphinx's and the theme's scripts run;
 - ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
 - ``copybutton``: copy buttons on code blocks, and ``static/site.css``.
 """
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from .a11y import setup_a11y
 from .copybutton import setup_copybutton
+from .defer_scripts import setup_defer_scripts
+from .minify import setup_minify
 from .purge_css import setup_purge_css
 
 if TYPE_CHECKING:
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     setup_purge_css(app)
+    setup_minify(app)
+    setup_defer_scripts(app)
     setup_copybutton(app)
     setup_a11y(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -5,6 +5,12 @@ it for markup this site never writes. After the build, a selector is dropped
 when it needs a class that appears neither in a class attribute of a built page
 nor as a quoted word in a shipped script (scripts add classes at run time).
 sphinx-design's tab script is left off pages that have no tabs.
+
+Then those stylesheets lose the custom properties (``--name: value``) that nothing
+reads any more, and the ``@keyframes`` no animation names. A property is read when
+``var(--name`` is in a shipped stylesheet, or ``--name`` in a built page or a shipped
+script (which may set or read it at run time). Dropping one can leave others unread,
+so this repeats until none is.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ _NEGATION = re.compile(r":not\([^()]*\)")
 # Pseudo-classes whose arguments are alternatives: which of them is needed cannot be told.
 _KEEP_WHOLE = (":is(", ":where(", ":has(")
 _NESTING_AT_RULES = ("@media", "@supports", "@layer", "@container")
+_VAR_READ = re.compile(r"var\(\s*(--[\w-]+)")
+_NAMED = re.compile(r"--[\w-]+")
+_KEYFRAMES = re.compile(r"@(?:-webkit-)?keyframes\s+([\w-]+)")
+_ANIMATION = re.compile(r"animation(?:-name)?\s*:([^;{}]*)")
 
 
 def used_classes(html_dir: Path) -> set[str]:
@@ -97,6 +107,86 @@ def purge_css(css: str, used: set[str]) -> str:
     return "".join(kept)
 
 
+def _split_declarations(body: str) -> list[str]:
+    """The declarations of a rule's ``body``: split at semicolons outside quotes and
+    brackets (a data: URL in a value has semicolons of its own)."""
+    declarations, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(body):
+        if quote:
+            quote = "" if char == quote and body[index - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == ";" and depth == 0:
+            declarations.append(body[start:index])
+            start = index + 1
+    declarations.append(body[start:])
+    return [declaration for declaration in declarations if declaration.strip()]
+
+
+def _drop_unread(css: str, read: set[str]) -> str:
+    """``css`` without the declarations of custom properties outside ``read`` and without
+    the ``@keyframes`` whose name is outside ``read``."""
+    kept = []
+    for prelude, body in _blocks(css):
+        if prelude.startswith(_NESTING_AT_RULES):
+            if inner := _drop_unread(body, read):
+                kept.append(f"{prelude}{{{inner}}}")
+        elif (keyframes := _KEYFRAMES.match(prelude)) and keyframes.group(1) not in read:
+            continue
+        elif prelude.startswith("@") or "{" in body:
+            kept.append(f"{prelude}{{{body}}}")
+        else:
+            declarations = [
+                declaration
+                for declaration in _split_declarations(body)
+                if not declaration.strip().startswith("--")
+                or declaration.split(":", 1)[0].strip() in read
+            ]
+            if declarations:
+                kept.append(f"{prelude}{{{';'.join(declarations)}}}")
+    return "".join(kept)
+
+
+def _names_read(stylesheets: dict[Path, str], elsewhere: set[str]) -> set[str]:
+    """The custom properties and animation names that ``stylesheets`` read, with ``elsewhere``
+    (the ``--names`` the pages and scripts mention)."""
+    read = set(elsewhere)
+    for css in stylesheets.values():
+        read.update(_VAR_READ.findall(css))
+        read.update(
+            word for value in _ANIMATION.findall(css) for word in re.findall(r"[\w-]+", value)
+        )
+    return read
+
+
+def drop_unread_names(
+    stylesheets: dict[Path, str], purged: set[Path], elsewhere: set[str]
+) -> dict[Path, str]:
+    """``stylesheets`` (path -> CSS) where those in ``purged`` lose the custom properties
+    and keyframes that nothing reads."""
+    while True:
+        read = _names_read(stylesheets, elsewhere)
+        smaller = {
+            path: _drop_unread(css, read) if path in purged else css
+            for path, css in stylesheets.items()
+        }
+        if smaller == stylesheets:
+            return smaller
+        stylesheets = smaller
+
+
+def names_mentioned(html_dir: Path) -> set[str]:
+    """Every ``--name`` in a built page (inline styles) or a shipped script."""
+    names: set[str] = set()
+    for path in [*html_dir.rglob("*.html"), *html_dir.glob("_static/**/*.js")]:
+        names.update(_NAMED.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return names
+
+
 def _drop_unused_tab_script(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -112,10 +202,16 @@ def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
         return
     out = Path(app.outdir)
     used = used_classes(out)
+    static = out / "_static"
     for name in PURGED_STYLESHEETS:
-        stylesheet = out / "_static" / name
+        stylesheet = static / name
         if stylesheet.exists():
             stylesheet.write_text(purge_css(stylesheet.read_text("utf-8"), used), "utf-8")
+    sheets = {path: path.read_text("utf-8") for path in sorted(static.rglob("*.css"))}
+    purged = {static / name for name in PURGED_STYLESHEETS} & set(sheets)
+    for path, css in drop_unread_names(sheets, purged, names_mentioned(out)).items():
+        if css != sheets[path]:
+            path.write_text(css, "utf-8")
 
 
 def setup_purge_css(app: Sphinx) -> None:

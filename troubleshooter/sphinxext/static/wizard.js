@@ -467,7 +467,8 @@
         return [paragraph];
       }
       const name = reading.frontEnd ? this.reader.data.front_ends[reading.frontEnd] : null;
-      paragraph.append(`Read from your message${name ? ` (${name})` : ""}:`);
+      const where = name ? ` (${name})` : "";
+      paragraph.append(`Read from your message${where}:`);
       if (!this.path.length) {
         paragraph.append(" it names no signal, exit code or cause that leads further. Pick the answer below that fits best.");
       }
