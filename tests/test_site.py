@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
+import importlib
 import re
+import shutil
+import subprocess
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -178,3 +181,74 @@ def test_every_front_ends_wording_is_listed_and_the_guide_points_there(site):
     guide = (site.html / "howto" / "jupyter-kernel-terminated.html").read_text()
     assert 'href="../wordings.html"' in guide
     assert 'class="ts-messages' not in guide
+
+
+@pytest.fixture
+def polish(monkeypatch):
+    """The site's own extension, docs/_ext/site_polish, as conf.py finds it."""
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "_ext"))
+    return importlib.import_module("site_polish")
+
+
+def test_minifying_keeps_every_template_literal_as_written(polish):
+    minify_script = polish.minify.minify_script
+
+    plain = "const a = `Line ${n}:  “${text}”`;  // a comment\nconst b = 'x  y';\n"
+    assert minify_script(plain) == "const a=`Line ${n}:  “${text}”`;const b='x  y';"
+    # rJSmin would take the space before "(" for code: such a script ships as written.
+    assert minify_script("const a = `message${name ? ` (${name})` : ''}`;") is None
+    assert minify_script("const a = `${f('}') + ` x`}`;") is None
+
+
+def test_every_shipped_script_still_parses(site):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: no JavaScript parser to check the shipped scripts")
+    scripts = sorted((site.html / "_static").rglob("*.js"))
+    assert any(path.name == "wizard.js" for path in scripts)
+    for path in scripts:
+        result = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{path.name}: {result.stderr}"
+
+
+def test_shipped_scripts_are_minified_and_the_sources_stay_readable(site):
+    shipped = (site.html / "_static" / "wizard.js").read_text("utf-8")
+    source = (ROOT / "troubleshooter" / "sphinxext" / "static" / "wizard.js").read_text("utf-8")
+    assert "/**" in source and "/**" not in shipped
+    assert "\n  " in source and "\n  " not in shipped
+
+
+def test_unread_custom_properties_go_and_read_ones_stay(polish):
+    drop_unread_names = polish.purge_css.drop_unread_names
+
+    theme, own = Path("theme.css"), Path("own.css")
+    sheets = {
+        theme: ":root{--a:1px;--b:var(--c);--c:red;--d:url(data:x;base64,AA);--e:0}"
+        "@keyframes spin{to{rotate:1turn}}@keyframes fade{to{opacity:0}}",
+        own: ".x{margin:var(--a);animation:spin 1s}",
+    }
+    kept = drop_unread_names(sheets, {theme}, elsewhere={"--e"})
+    assert kept[theme] == ":root{--a:1px;--e:0}@keyframes spin{to{rotate:1turn}}"
+    assert kept[own] == sheets[own]  # only the theme's stylesheets are pruned
+
+
+def _declared(text: str) -> set[str]:
+    return set(re.findall(r"(--[\w-]+)\s*:", text))
+
+
+def test_every_custom_property_a_stylesheet_reads_is_still_set(site):
+    import furo
+    import sphinx_design
+
+    static = site.html / "_static"
+    css = "".join(path.read_text("utf-8") for path in static.rglob("*.css"))
+    pages = "".join(path.read_text("utf-8") for path in site.html.glob("**/*.html"))
+    # A read with a fallback, var(--x, value), still works without --x.
+    read = set(re.findall(r"var\(\s*(--[\w-]+)\s*\)", css))
+    as_shipped = "".join(
+        path.read_text("utf-8")
+        for package in (furo, sphinx_design)
+        for path in Path(package.__file__).parent.rglob("*.css")
+    )
+    never_set = read - _declared(as_shipped + pages)  # the theme's own slips
+    assert read - _declared(css + pages) == never_set

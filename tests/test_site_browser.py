@@ -91,3 +91,12 @@ def test_search_finds_the_guide(page, server):
     results.first.wait_for(timeout=15_000)
     hrefs = [link.get_attribute("href") for link in results.all()]
     assert any("jupyter-kernel-terminated" in (href or "") for href in hrefs)
+
+
+def test_the_theme_button_switches_the_colours(page, server):
+    """The theme's script, deferred and minified by the site's polish, still runs."""
+    page.emulate_media(color_scheme="light")
+    page.goto(server + PAGES[1])
+    page.locator(".theme-toggle:visible").first.click()  # auto (light) -> dark
+    assert page.evaluate("document.body.dataset.theme") == "dark"
+    assert _background_luminance(page) < 60
