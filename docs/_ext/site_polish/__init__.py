@@ -8,7 +8,9 @@ CSS and markup stay as the theme writes them.
 - ``minify``: ships every script and stylesheet minified (the sources stay readable);
 - ``defer_scripts``: lets content pages paint before Sphinx's and the theme's scripts run;
 - ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
-- ``copybutton``: copy buttons on code blocks, and ``static/site.css``.
+- ``copybutton``: copy buttons on code blocks, and ``static/site.css``;
+- ``templates``: Sphinx's template loader with a cache of compiled templates
+  (``template_bridge`` in ``conf.py``), for faster rebuilds.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ import rcssmin
 import rjsmin
 from sphinx.util import logging
 
+from troubleshooter.sphinxext.generated import made_once, write_if_changed
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -73,22 +75,30 @@ def minify_stylesheet(stylesheet: str) -> str:
     return rcssmin.cssmin(stylesheet, keep_bang_comments=True)
 
 
-def minify_static(static: Path) -> None:
+def minify_static(app: Sphinx, static: Path) -> None:
+    """Minify each script and stylesheet under ``static``; rJSmin or rCSSmin runs again only
+    for a file whose content changed since a build last minified it."""
     for path in sorted(static.rglob("*")):
         if path.suffix not in {".js", ".css"} or not path.is_file():
             continue
-        text = path.read_text("utf-8")
-        smaller = minify_script(text) if path.suffix == ".js" else minify_stylesheet(text)
-        if smaller is None:
+        text = path.read_bytes()
+
+        def minify(text: bytes = text, script: bool = path.suffix == ".js") -> bytes:
+            source = text.decode("utf-8")
+            smaller = minify_script(source) if script else minify_stylesheet(source)
+            return (source if smaller is None else smaller).encode("utf-8")
+
+        name = path.relative_to(static).as_posix()
+        smaller = made_once(app, f"minified-{name}", [text], minify)
+        if smaller == text and path.suffix == ".js" and has_nested_template(text.decode()):
             logger.verbose("site_polish: %s has a nested template literal; not minified", path)
-        elif smaller != text:
-            path.write_text(smaller, "utf-8")
+        write_if_changed(path, smaller)
 
 
 def _minify_built_static(app: Sphinx, exception: Exception | None) -> None:
     if exception or app.builder.format != "html":
         return
-    minify_static(Path(app.outdir) / "_static")
+    minify_static(app, Path(app.outdir) / "_static")
 
 
 def setup_minify(app: Sphinx) -> None:

@@ -15,10 +15,13 @@ so this repeats until none is.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from troubleshooter.sphinxext.generated import made_once, write_if_changed
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -198,20 +201,44 @@ def _drop_unused_tab_script(
 
 
 def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
+    """Purge each stylesheet Sphinx copied in; the purge itself runs again only when the
+    stylesheet or the set of used classes changed (a page edit rarely changes either)."""
     if exception or app.builder.format != "html":
         return
     out = Path(app.outdir)
     used = used_classes(out)
     static = out / "_static"
+    listed = "\n".join(sorted(used)).encode()
     for name in PURGED_STYLESHEETS:
         stylesheet = static / name
-        if stylesheet.exists():
-            stylesheet.write_text(purge_css(stylesheet.read_text("utf-8"), used), "utf-8")
-    sheets = {path: path.read_text("utf-8") for path in sorted(static.rglob("*.css"))}
+        if not stylesheet.exists():
+            continue
+        css = stylesheet.read_bytes()
+
+        def purge(css: bytes = css) -> bytes:
+            return purge_css(css.decode("utf-8"), used).encode("utf-8")
+
+        write_if_changed(stylesheet, made_once(app, f"purged-{name}", [css, listed], purge))
+    _drop_unread_everywhere(app, static, names_mentioned(out))
+
+
+def _drop_unread_everywhere(app: Sphinx, static: Path, mentioned: set[str]) -> None:
+    """Drop the purged stylesheets' unread names; again only when a stylesheet or the names
+    the pages and scripts mention changed."""
+    paths = sorted(static.rglob("*.css"))
+    sheets = {path: path.read_text("utf-8") for path in paths}
     purged = {static / name for name in PURGED_STYLESHEETS} & set(sheets)
-    for path, css in drop_unread_names(sheets, purged, names_mentioned(out)).items():
-        if css != sheets[path]:
-            path.write_text(css, "utf-8")
+
+    def drop() -> bytes:
+        kept = drop_unread_names(sheets, purged, mentioned)
+        return json.dumps({str(path.relative_to(static)): kept[path] for path in purged}).encode()
+
+    inputs = [
+        *(f"{path.relative_to(static)}\n{css}".encode() for path, css in sheets.items()),
+        "\n".join(sorted(mentioned)).encode(),
+    ]
+    for name, css in json.loads(made_once(app, "unread-names", inputs, drop)).items():
+        write_if_changed(static / name, css.encode("utf-8"))
 
 
 def setup_purge_css(app: Sphinx) -> None:
