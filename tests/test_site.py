@@ -7,6 +7,7 @@ import importlib
 import re
 import shutil
 import subprocess
+import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -252,3 +253,29 @@ def test_every_custom_property_a_stylesheet_reads_is_still_set(site):
     )
     never_set = read - _declared(as_shipped + pages)  # the theme's own slips
     assert read - _declared(css + pages) == never_set
+
+
+def test_inline_code_is_one_element_with_its_spacing(tmp_path):
+    """Inline code reads as written, without a <span> per word; keys stay <kbd>."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'docs' / '_ext')!r})\n"
+        'extensions = ["site_polish"]\nhtml_theme = "furo"\n',
+        encoding="utf-8",
+    )
+    (source / "index.rst").write_text(
+        "Title\n=====\n\nRun ``kill  -9 <pid>`` or press :kbd:`Ctrl+C`.\n", encoding="utf-8"
+    )
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    page = (out / "index.html").read_text("utf-8")
+    assert '<code class="docutils literal notranslate">kill&#160; -9 &lt;pid&gt;</code>' in page
+    key = '<kbd class="kbd docutils literal notranslate">{}</kbd>'
+    assert key.format("Ctrl") + "+" + key.format("C") in page  # Sphinx's own keys
