@@ -15,7 +15,7 @@ import pytest
 from troubleshooter import messages
 from troubleshooter.loader import load_builtin
 from troubleshooter.model import Question
-from troubleshooter.signatures import builtin_signatures
+from troubleshooter.signatures import SIGNATURES_PATH, load_signatures
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,9 @@ GUIDE = "howto/jupyter-kernel-terminated.html"
 PLATFORM = runpy.run_path(str(ROOT / "conf.py"))["troubleshooter_platform"]
 TREE = load_builtin("kernel-terminated", PLATFORM)
 CORPUS = tomllib.loads((ROOT / "tests" / "messages" / "corpus.toml").read_text("utf-8"))["message"]
-EXAMPLES = [example.text for entry in builtin_signatures().entries for example in entry.examples]
+EXAMPLES = [
+    example.text for entry in load_signatures(SIGNATURES_PATH).entries for example in entry.examples
+]
 
 SHOWN = """() => ({
     lines: [...document.querySelectorAll('.ts-read-lines li')].map(li => li.textContent),

@@ -24,7 +24,7 @@ from ..causes import CAUSES
 from ..loader import load_builtin
 from ..messages import front_end_names
 from ..model import Question
-from ..signatures import Signature, Signatures, builtin_signatures, check_steps, load_signatures
+from ..signatures import SIGNATURES_PATH, Signature, Signatures, check_steps, load_signatures
 from .config import platform_names
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ SHOWN = 110  # characters of an example shown in the table
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str) -> Signatures:
-    return load_signatures(path) if path else builtin_signatures()
+    return load_signatures(path or SIGNATURES_PATH)  # checked at every build
 
 
 def site_signatures(config: Config) -> Signatures:
