@@ -44,9 +44,13 @@ def prepare(text: str, limit: int = MAX_TEXT) -> str:
     """The text as both readers see it: cut to ``limit`` characters, astral characters as
     U+FFFD (JavaScript counts them twice), every line break as ``\\n``."""
     text = text[:limit]  # an astral character is one character in Python: cut first
-    if text.isascii():
-        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-    return _LINE_BREAK.sub("\n", _ASTRAL.sub("\ufffd", text))
+    if not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):
+        text = _ASTRAL.sub("\ufffd", text)  # (a quick count first: most texts have none)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii() and ("\u2028" in text or "\u2029" in text):
+        text = _LINE_BREAK.sub("\n", text)
+    return text
 
 
 @dataclass(frozen=True)
