@@ -473,3 +473,12 @@ def test_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
         command, shell=True, capture_output=True, text=True, cwd=ROOT, check=False, timeout=60
     )
     assert "Traceback" not in done.stderr
+
+
+def test_the_guides_sample_report_is_the_real_output() -> None:
+    """docs/diagnose.md quotes the start of a report: it must be what the command prints."""
+    page = (ROOT / "docs" / "diagnose.md").read_text(encoding="utf-8")
+    sample = page.split("## Read the output", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    message = "Kernel last terminated by signal SIGKILL."
+    printed = render(dg.diagnose(fixture("cgroup-v1"), message=message))
+    assert printed.startswith(sample.rstrip("\n"))
