@@ -57,6 +57,8 @@ html_copy_source = False
 html_show_sourcelink = False
 html_permalinks_icon = "#"
 html_last_updated_fmt = None
+# Sphinx's template loader with a cache of compiled templates (docs/_ext/site_polish/templates.py)
+template_bridge = "site_polish.templates.CachedTemplates"
 sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html", "404.html"]
 

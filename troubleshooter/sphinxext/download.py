@@ -1,7 +1,8 @@
 """The single-file diagnosis on the site: ``_static/troubleshooter-diagnose.py``.
 
 Each HTML build writes the file (``troubleshooter.standalone.build``) with the
-tree's prose in the configured platform names and links to ``html_baseurl``.
+tree's prose in the configured platform names and links to ``html_baseurl``; it is
+joined again only when the package's modules or data, or those settings, changed.
 The ``diagnose-download`` directive shows how to get it::
 
     ```{diagnose-download} link
@@ -14,6 +15,7 @@ Python alone).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,8 +25,10 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
-from ..standalone import FILENAME, build
+from ..standalone import FILENAME, PACKAGE, build
 from .config import note_names, platform_names
+from .generated import made_once, write_if_changed
+from .lite.cache import file_parts
 from .shared import tree_code
 
 if TYPE_CHECKING:
@@ -89,21 +93,32 @@ def depart_download_link_html(translator: HTML5Translator, node: download_link) 
     translator.body.append("</a>")
 
 
+def _inputs(app: Sphinx) -> list[bytes]:
+    """All that goes into the file: the package's top-level modules (the joined ones and the
+    tree loader), its data files, the platform names, the notes kept and the site's address."""
+    sources = sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("*.toml"), PACKAGE / "trees"])
+    names = json.dumps([platform_names(app.config), note_names(app.config)], sort_keys=True)
+    return [*file_parts(sources, PACKAGE), names.encode(), site_url(app.config).encode()]
+
+
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
+    """Write the file into ``_static/``; joined again only when one of its inputs changed."""
     if exception or app.builder.format != "html":
         return
     from ..loader import load_builtin
     from ..model import TreeError
 
-    try:
+    def make() -> bytes:
         names, notes = platform_names(app.config), note_names(app.config)
         tree = load_builtin("kernel-terminated", names, notes).to_json_dict()
+        return build(tree, site_url(app.config)).encode("utf-8")
+
+    try:
+        text = made_once(app, FILENAME, _inputs(app), make)
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
-    target = Path(app.outdir) / STATIC_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(build(tree, site_url(app.config)), encoding="utf-8")
+    write_if_changed(Path(app.outdir) / STATIC_PATH, text)
 
 
 def setup_download(app: Sphinx) -> None:

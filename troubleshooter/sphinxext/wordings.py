@@ -13,6 +13,7 @@ the tree, stops the build with the file and the entry ids.
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
@@ -35,13 +36,23 @@ SHOWN = 110  # characters of an example shown in the table
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: str) -> Signatures:
+def _load(path: str, stamp: tuple[int, int]) -> Signatures:
     return load_signatures(path) if path else builtin_signatures()
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """Changes when the file does, so a process that builds twice reads an edited file."""
+    try:
+        status = os.stat(path)
+    except OSError:  # no file (or the package's own): load_signatures names the problem
+        return (0, 0)
+    return (status.st_mtime_ns, status.st_size)
 
 
 def site_signatures(config: Config) -> Signatures:
     """The signatures this site reads messages with (``troubleshooter_signatures``)."""
-    return _load(str(getattr(config, "troubleshooter_signatures", "") or ""))
+    path = str(getattr(config, "troubleshooter_signatures", "") or "")
+    return _load(path, _stamp(path))
 
 
 def check_signatures(app: Sphinx) -> None:

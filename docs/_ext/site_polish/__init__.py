@@ -6,7 +6,9 @@ CSS and markup stay as the theme writes them.
 - ``purge_css``: drops the theme's, Pygments' and sphinx-design's CSS rules that no
   page of this site uses, and sphinx-design's tab script on pages without tabs;
 - ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
-- ``copybutton``: copy buttons on code blocks, and ``static/site.css``.
+- ``copybutton``: copy buttons on code blocks, and ``static/site.css``;
+- ``templates``: Sphinx's template loader with a cache of compiled templates
+  (``template_bridge`` in ``conf.py``), for faster rebuilds.
 """
 
 from __future__ import annotations
