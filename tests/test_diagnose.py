@@ -240,7 +240,8 @@ def test_sigterm_without_a_restart_assumes_a_deliberate_stop() -> None:
 @pytest.mark.parametrize(
     ("message", "outcome", "cited"),
     [
-        ("Kernel last terminated by signal SIGSEGV.\n" + LINES[1], "stack-overflow", LINES[1]),
+        # Py_FatalError aborts: this line ends in SIGABRT (134), not SIGSEGV (review finding 5)
+        ("Kernel last terminated by signal SIGABRT.\n" + LINES[1], "stack-overflow", LINES[1]),
         ("Kernel last terminated by signal SIGABRT.\n" + LINES[2], "abi-openmp", "OMP: Error"),
         ("Kernel last terminated by signal SIGILL.", "abi-cpu", "signal SIGILL"),
         ("Kernel last exited with code 1.\n" + LINES[4], "abi-numpy", "compiled using NumPy"),
