@@ -77,6 +77,11 @@ def test_the_single_file_is_rewritten_only_when_its_inputs_change(make_app, sphi
     assert "https://two.example/" in text
     assert "https://one.example/" not in text
 
+    assert "Example Hub" not in text
+    hub = {"service": "Example Hub"}
+    build(make_app, source, html_baseurl="https://two.example/", troubleshooter_platform=hub)
+    assert "Example Hub" in target.read_text("utf-8")  # the tree's prose names the service
+
 
 POLISH_CONF = f"""
 import sys

@@ -52,12 +52,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
+from .compiled import MAX_TEXT, builtin_signatures
 from .evidence import collect
 from .messages import death_from, plan, read
 from .readers import READERS, Case
 from .report import render
 from .signals import Death, best_answer, parse_exit_code, parse_signal
-from .signatures import MAX_TEXT, builtin_signatures
 from .state import load_state, save_state, state_entry, state_key, state_path
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons

@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .compiled import MAX_TEXT
 from .facts import UNLIMITED, facts_part
 from .messages import MessageReading, read
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
-from .signatures import MAX_TEXT
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
     from collections.abc import Callable, Mapping

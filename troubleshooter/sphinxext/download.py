@@ -1,8 +1,10 @@
 """The single-file diagnosis on the site: ``_static/troubleshooter-diagnose.py``.
 
 Each HTML build writes the file (``troubleshooter.standalone.build``) with the
-tree's prose in the configured platform names and links to ``html_baseurl``; it is
-joined again only when the package's modules or data, or those settings, changed.
+tree's prose in the configured platform names and links to ``html_baseurl``. It is
+joined again only when one of its inputs changed (the tree as this site shows it, the
+site's address, the package's top-level modules and data files); otherwise the file
+from the last build stands, untouched.
 The ``diagnose-download`` directive shows how to get it::
 
     ```{diagnose-download} link
@@ -93,31 +95,25 @@ def depart_download_link_html(translator: HTML5Translator, node: download_link) 
     translator.body.append("</a>")
 
 
-def _inputs(app: Sphinx) -> list[bytes]:
-    """All that goes into the file: the package's top-level modules (the joined ones and the
-    tree loader), its data files, the platform names, the notes kept and the site's address."""
-    sources = sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("*.toml"), PACKAGE / "trees"])
-    names = json.dumps([platform_names(app.config), note_names(app.config)], sort_keys=True)
-    return [*file_parts(sources, PACKAGE), names.encode(), site_url(app.config).encode()]
-
-
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
-    """Write the file into ``_static/``; joined again only when one of its inputs changed."""
+    """Write the file into ``_static/``; joined again only when what goes into it changed:
+    the tree as this site shows it, the site's address, the package's modules and data."""
     if exception or app.builder.format != "html":
         return
     from ..loader import load_builtin
     from ..model import TreeError
 
-    def make() -> bytes:
+    try:
         names, notes = platform_names(app.config), note_names(app.config)
         tree = load_builtin("kernel-terminated", names, notes).to_json_dict()
-        return build(tree, site_url(app.config)).encode("utf-8")
-
-    try:
-        text = made_once(app, FILENAME, _inputs(app), make)
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
+    url = site_url(app.config)
+    package = sorted(path for path in PACKAGE.iterdir() if path.is_file())
+    inputs = [json.dumps(tree, sort_keys=True).encode(), url.encode()]
+    inputs += file_parts(package, PACKAGE)
+    text = made_once(app, FILENAME, inputs, lambda: build(tree, url).encode("utf-8"))
     write_if_changed(Path(app.outdir) / STATIC_PATH, text)
 
 
