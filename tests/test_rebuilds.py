@@ -8,6 +8,7 @@ the way a writer's ``sphinx-build`` (or ``sphinx-autobuild``) runs while they ed
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -107,3 +108,36 @@ def test_purged_css_follows_a_page_that_starts_using_a_class(make_app, sphinx_te
     page.write_text("Polish\n======\n\nA :bdg-danger:`badge`.\n", "utf-8")
     build(make_app, source)
     assert ".sd-bg-danger" in stylesheet.read_text("utf-8")
+
+
+SITEMAP_CONF = f"""
+import sys
+sys.path.insert(0, {str(DOCS_EXT)!r})
+extensions = ["sphinx_sitemap", "site_polish"]
+html_baseurl = "https://docs.example/"
+sitemap_url_scheme = "{{link}}"
+sitemap_excludes = ["search.html", "genindex.html"]
+exclude_patterns = ["_build"]
+"""
+
+
+def sitemap(app) -> list[str]:
+    text = (Path(app.outdir) / "sitemap.xml").read_text("utf-8")
+    return re.findall(r"<loc>([^<]*)</loc>", text)
+
+
+def test_the_sitemap_lists_every_page_after_a_one_page_edit(make_app, sphinx_test_tempdir):
+    source = sphinx_test_tempdir / "sitemap-rebuild"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir()
+    (source / "conf.py").write_text(SITEMAP_CONF, "utf-8")
+    names = ["index", "one", "two", "three"]
+    (source / "index.rst").write_text("Home\n====\n\n.. toctree::\n\n   one\n   two\n   three\n")
+    for name in names[1:]:
+        (source / f"{name}.rst").write_text(f"{name.title()}\n=====\n\nWords.\n", "utf-8")
+    whole = [f"https://docs.example/{name}.html" for name in sorted(names)]
+    assert sitemap(build(make_app, source)) == whole
+
+    with (source / "two.rst").open("a") as page:
+        page.write("\nMore words.\n")
+    assert sitemap(build(make_app, source)) == whole
