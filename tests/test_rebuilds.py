@@ -12,8 +12,10 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import copy_of_root
+from sphinx.errors import ExtensionError
 
 from troubleshooter.signatures import SIGNATURES_PATH
 from troubleshooter.standalone import FILENAME
@@ -48,6 +50,20 @@ def test_an_edited_signatures_file_reaches_the_wizard(make_app, sphinx_test_temp
     [entry] = [e for e in wizard_data(second)["reader"]["signatures"] if e["id"] == "cocalc-signal"]
     assert entry["means"] == EDITED
     assert second.warning.getvalue() == ""
+
+
+def test_a_signatures_file_broken_after_a_good_build_stops_the_next(make_app, sphinx_test_tempdir):
+    """The check that the first build passed is skipped only while the file stays as it was."""
+    source = copy_of_root(sphinx_test_tempdir, "wizard", "signatures-broken")
+    signatures = source / "signatures.toml"
+    shutil.copy(SIGNATURES_PATH, signatures)
+    build(make_app, source, troubleshooter_signatures=str(signatures))
+    build(make_app, source, troubleshooter_signatures=str(signatures))  # unchanged: no error
+
+    text = signatures.read_text("utf-8")
+    signatures.write_text(text.replace('id = "cocalc-signal"', 'id = "Not An Id"'), "utf-8")
+    with pytest.raises(ExtensionError, match=re.escape(str(signatures))):
+        build(make_app, source, troubleshooter_signatures=str(signatures))
 
 
 def test_an_edited_tree_reaches_the_wizard_and_its_text(make_app, sphinx_test_tempdir):
