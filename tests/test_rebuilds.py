@@ -94,10 +94,10 @@ def test_the_single_file_is_rewritten_only_when_its_inputs_change(make_app, sphi
     assert "https://two.example/" in text
     assert "https://one.example/" not in text
 
-    assert "Example Hub" not in text
-    hub = {"service": "Example Hub"}
+    assert "whole example pod" not in text
+    hub = {"unit": "example pod"}
     build(make_app, source, html_baseurl="https://two.example/", troubleshooter_platform=hub)
-    assert "Example Hub" in target.read_text("utf-8")  # the tree's prose names the service
+    assert "whole example pod" in target.read_text("utf-8")  # the tree's prose names the unit
 
 
 POLISH_CONF = f"""

@@ -28,7 +28,7 @@ from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
 from ..standalone import FILENAME, build
-from .config import platform_names
+from .config import note_names, platform_names
 from .generated import made_once, package_parts, write_if_changed
 from .shared import tree_code
 
@@ -103,7 +103,8 @@ def _write_file(app: Sphinx, exception: Exception | None) -> None:
     from ..model import TreeError
 
     try:
-        tree = load_builtin("kernel-terminated", platform_names(app.config)).to_json_dict()
+        names, notes = platform_names(app.config), note_names(app.config)
+        tree = load_builtin("kernel-terminated", names, notes).to_json_dict()
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
