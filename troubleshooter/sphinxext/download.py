@@ -1,7 +1,10 @@
 """The single-file diagnosis on the site: ``_static/troubleshooter-diagnose.py``.
 
 Each HTML build writes the file (``troubleshooter.standalone.build``) with the
-tree's prose in the configured platform names and links to ``html_baseurl``.
+tree's prose in the configured platform names and links to ``html_baseurl``. It is
+joined again only when one of its inputs changed (the tree as this site shows it, the
+site's address, the package's top-level modules and data files); otherwise the file
+from the last build stands, untouched.
 The ``diagnose-download`` directive shows how to get it::
 
     ```{diagnose-download} link
@@ -14,6 +17,7 @@ Python alone).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,8 +27,10 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
-from ..standalone import FILENAME, build
-from .config import platform_names
+from ..standalone import FILENAME, PACKAGE, build
+from .config import note_names, platform_names
+from .generated import made_once, write_if_changed
+from .lite.cache import file_parts
 from .shared import tree_code
 
 if TYPE_CHECKING:
@@ -90,19 +96,25 @@ def depart_download_link_html(translator: HTML5Translator, node: download_link) 
 
 
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
+    """Write the file into ``_static/``; joined again only when what goes into it changed:
+    the tree as this site shows it, the site's address, the package's modules and data."""
     if exception or app.builder.format != "html":
         return
     from ..loader import load_builtin
     from ..model import TreeError
 
     try:
-        tree = load_builtin("kernel-terminated", platform_names(app.config)).to_json_dict()
+        names, notes = platform_names(app.config), note_names(app.config)
+        tree = load_builtin("kernel-terminated", names, notes).to_json_dict()
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
-    target = Path(app.outdir) / STATIC_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(build(tree, site_url(app.config)), encoding="utf-8")
+    url = site_url(app.config)
+    package = sorted(path for path in PACKAGE.iterdir() if path.is_file())
+    inputs = [json.dumps(tree, sort_keys=True).encode(), url.encode()]
+    inputs += file_parts(package, PACKAGE)
+    text = made_once(app, FILENAME, inputs, lambda: build(tree, url).encode("utf-8"))
+    write_if_changed(Path(app.outdir) / STATIC_PATH, text)
 
 
 def setup_download(app: Sphinx) -> None:

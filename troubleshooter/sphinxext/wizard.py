@@ -33,6 +33,7 @@ from ..messages import reader_json
 from ..model import Outcome, Tree
 from ..signatures import Signatures
 from .config import platform_names
+from .generated import write_if_changed
 from .records import keep_page_records, page_records
 from .shared import GuideLink, TreeDirective, add_static_dir, guide_href, guide_link, paragraph
 from .wordings import site_signatures
@@ -67,6 +68,8 @@ class WizardDirective(TreeDirective):
 
     def run(self) -> list[nodes.Node]:
         tree = self.load_tree()
+        # The wizard reads messages with the signatures, written into the page with the tree.
+        self.env.note_dependency(site_signatures(self.config).source)
         text_version = self.options.get("text-version", "")
         node = wizard(tree=tree, text_version=text_version)
         self.set_source_info(node)
@@ -122,9 +125,8 @@ def write_wizard_data(translator: HTML5Translator, tree: Tree, data: dict[str, A
     """Write the wizard's data beside the site; return its address relative to the page."""
     docname = translator.builder.current_docname
     target = f"{DATA_DIR}/{docname.replace('/', '-')}-{tree.id}.json"
-    path = Path(translator.builder.outdir, target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    write_if_changed(Path(translator.builder.outdir, target), text.encode("utf-8"))
     return relative_uri(translator.builder.get_target_uri(docname), target)
 
 
@@ -294,9 +296,8 @@ def _write_causes_map(app: Sphinx, exception: Exception | None) -> None:
     data = causes_map(app)
     if data is None:
         return
-    target = Path(app.outdir) / CAUSES_MAP
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2) + "\n"
+    write_if_changed(Path(app.outdir) / CAUSES_MAP, text.encode("utf-8"))
 
 
 def setup_wizard(app: Sphinx) -> None:

@@ -13,6 +13,7 @@ the tree, stops the build with the file and the entry ids.
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
@@ -24,7 +25,7 @@ from ..causes import CAUSES
 from ..loader import load_builtin
 from ..messages import front_end_names
 from ..model import Question
-from ..signatures import Signature, Signatures, builtin_signatures, check_steps, load_signatures
+from ..signatures import SIGNATURES_PATH, Signature, Signatures, check_steps, load_signatures
 from .config import platform_names
 
 if TYPE_CHECKING:
@@ -35,13 +36,23 @@ SHOWN = 110  # characters of an example shown in the table
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: str) -> Signatures:
-    return load_signatures(path) if path else builtin_signatures()
+def _load(path: str, stamp: tuple[int, int]) -> Signatures:
+    return load_signatures(path)  # checked in full at every build that reads it
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """Changes when the file does, so a process that builds twice reads an edited file."""
+    try:
+        status = os.stat(path)
+    except OSError:  # no file: load_signatures names the problem
+        return (0, 0)
+    return (status.st_mtime_ns, status.st_size)
 
 
 def site_signatures(config: Config) -> Signatures:
     """The signatures this site reads messages with (``troubleshooter_signatures``)."""
-    return _load(str(getattr(config, "troubleshooter_signatures", "") or ""))
+    path = str(getattr(config, "troubleshooter_signatures", "") or SIGNATURES_PATH)
+    return _load(path, _stamp(path))
 
 
 def check_signatures(app: Sphinx) -> None:

@@ -6,7 +6,10 @@ CSS and markup stay as the theme writes them.
 - ``purge_css``: drops the theme's, Pygments' and sphinx-design's CSS rules that no
   page of this site uses, and sphinx-design's tab script on pages without tabs;
 - ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
-- ``copybutton``: copy buttons on code blocks, and ``static/site.css``.
+- ``copybutton``: copy buttons on code blocks, and ``static/site.css``;
+- ``sitemap``: every page in sphinx-sitemap's ``sitemap.xml`` after a rebuild too;
+- ``templates``: Sphinx's template loader with a cache of compiled templates
+  (``template_bridge`` in ``conf.py``), for faster rebuilds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .a11y import setup_a11y
 from .copybutton import setup_copybutton
 from .purge_css import setup_purge_css
+from .sitemap import setup_sitemap
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -25,4 +29,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_purge_css(app)
     setup_copybutton(app)
     setup_a11y(app)
+    setup_sitemap(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from troubleshooter.sphinxext.generated import made_once, write_if_changed
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -108,14 +110,23 @@ def _drop_unused_tab_script(
 
 
 def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
+    """Purge each stylesheet Sphinx copied in; the purge itself runs again only when the
+    stylesheet or the set of used classes changed (a page edit rarely changes either)."""
     if exception or app.builder.format != "html":
         return
     out = Path(app.outdir)
     used = used_classes(out)
+    listed = "\n".join(sorted(used)).encode()
     for name in PURGED_STYLESHEETS:
         stylesheet = out / "_static" / name
-        if stylesheet.exists():
-            stylesheet.write_text(purge_css(stylesheet.read_text("utf-8"), used), "utf-8")
+        if not stylesheet.exists():
+            continue
+        css = stylesheet.read_bytes()
+
+        def purge(css: bytes = css) -> bytes:
+            return purge_css(css.decode("utf-8"), used).encode("utf-8")
+
+        write_if_changed(stylesheet, made_once(app, f"purged-{name}", [css, listed], purge))
 
 
 def setup_purge_css(app: Sphinx) -> None:
