@@ -483,3 +483,12 @@ def test_the_guides_sample_report_is_the_real_output() -> None:
     message = "Kernel last terminated by signal SIGKILL."
     printed = render(dg.diagnose(fixture("cgroup-v1"), message=message))
     assert printed.startswith(sample.rstrip("\n"))
+
+
+def test_disconnected_is_read_and_asks_whether_the_kernel_still_runs() -> None:
+    """JupyterLab's status "Disconnected" (review finding 15): nothing may have died."""
+    verdict = dg.diagnose(fixture("cgroup-v1"), message='State is "Python 3 | Disconnected"')
+    assert [(s.question, s.answer) for s in verdict.path] == [
+        ("message", "disconnected"), ("really-dead", "alive")]  # fmt: skip
+    assert (verdict.outcome, verdict.confidence) == ("still-running", "likely")
+    assert verdict.check_next == "really-dead"  # the reader reloads the page to be sure
