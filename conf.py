@@ -37,12 +37,11 @@ troubleshooter_platform = {
     "memory_meter": "the memory figure in the notebook's top right corner",
 }
 
-# Short notes in the guides for readers elsewhere: this hosted service ("host"), a laptop, a
-# JupyterHub or Kubernetes ("hub"), Colab or Kaggle, Binder, VS Code. Each name switches on the
-# guides' {only} blocks tagged note_<name>; remove the ones your readers never meet.
+# Short notes for readers elsewhere: this hosted service ("host"), a laptop, a JupyterHub or
+# Kubernetes ("hub"), Colab or Kaggle, Binder, VS Code. Each name switches on the guides'
+# {only} blocks tagged note_<name> and the tree's steps marked with it (the troubleshooter
+# extension adds the tags); remove the ones your readers never meet.
 troubleshooter_notes = ["host", "laptop", "hub", "colab", "binder", "vscode"]
-for _note in troubleshooter_notes if "tags" in globals() else ():  # Sphinx passes tags in
-    tags.add(f"note_{_note}")  # noqa: F821
 
 myst_enable_extensions = ["colon_fence", "deflist", "substitution", "attrs_block", "attrs_inline"]
 myst_heading_anchors = 3

@@ -240,7 +240,8 @@ def test_sigterm_without_a_restart_assumes_a_deliberate_stop() -> None:
 @pytest.mark.parametrize(
     ("message", "outcome", "cited"),
     [
-        ("Kernel last terminated by signal SIGSEGV.\n" + LINES[1], "stack-overflow", LINES[1]),
+        # Py_FatalError aborts: this line ends in SIGABRT (134), not SIGSEGV (review finding 5)
+        ("Kernel last terminated by signal SIGABRT.\n" + LINES[1], "stack-overflow", LINES[1]),
         ("Kernel last terminated by signal SIGABRT.\n" + LINES[2], "abi-openmp", "OMP: Error"),
         ("Kernel last terminated by signal SIGILL.", "abi-cpu", "signal SIGILL"),
         ("Kernel last exited with code 1.\n" + LINES[4], "abi-numpy", "compiled using NumPy"),
@@ -272,7 +273,96 @@ def test_threads_at_the_limit_explain_a_segfault() -> None:
     facts["processes"]["threads"] = 299
     verdict = dg.diagnose(facts, signal=11)
     assert verdict.outcome == "thread-limit"
-    assert "This user runs 299 threads; the limit (ulimit -u) is 300." in verdict.evidence
+    assert any(
+        line.startswith("This user runs 299 threads; the limit (ulimit -u) is 300.")
+        for line in verdict.evidence
+    )
+
+
+def test_a_pids_cgroup_at_its_cap_explains_a_segfault() -> None:
+    """In a container the thread cap is pids.max, while ulimit -u says "unlimited" (finding 10)."""
+    facts = fixture("cgroup-v2")
+    facts["limits"]["nproc"] = ["unlimited", "unlimited"]
+    facts["pids"] = {"version": 2, "dir": "/sys/fs/cgroup", "limit": 1024, "current": 1019}
+    verdict = dg.diagnose(facts, signal=11)
+    assert verdict.outcome == "thread-limit"
+    assert any("1019 threads and processes; its cap (pids.max) is 1024" in line
+               for line in verdict.evidence)  # fmt: skip
+    facts["pids"] = {"version": 2, "dir": "/sys/fs/cgroup", "limit": 1024, "current": 40}
+    assert dg.diagnose(facts, signal=11).outcome != "thread-limit"
+
+
+def _kill_line(memcg: str | None) -> dict[str, Any]:
+    return {"pid": 4177, "name": "python3", "anon_rss": 900 * MIB, "memcg": memcg, "ago": 60.0,
+            "text": "Memory cgroup out of memory: Killed process 4177 (python3)"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "memcg"),
+    [("/", "/kubepods/burstable/pod1/c0ffee"), ("/project-7f3e", None)],
+    ids=["namespaced-root", "no-cgroup-in-the-line"],
+)
+def test_a_kill_that_may_be_another_tenants_is_likely_not_confirmed(path, memcg) -> None:
+    """Inside a container, the kernel log shows every tenant's kills (review finding 4): a
+    kill that cannot be told apart from this cgroup's makes OOM likely, and says why."""
+    facts = fixture("cgroup-v1")
+    facts["cgroup"]["path"] = path
+    facts["cgroup"]["oom_kills"] = None
+    facts["kernel_log"]["oom_kills"] = [_kill_line(memcg)]
+    verdict = dg.diagnose(facts, message="Kernel died.")
+    assert verdict.cause == "out-of-memory"
+    assert verdict.confidence == "likely"
+    assert any("cannot be told" in line and "another container's" in line
+               for line in verdict.evidence)  # fmt: skip
+
+
+def test_a_kill_of_this_cgroup_confirms() -> None:
+    facts = fixture("cgroup-v1")
+    facts["cgroup"]["oom_kills"] = None
+    facts["kernel_log"]["oom_kills"] = [_kill_line("/project-7f3e")]
+    assert dg.diagnose(facts, message="Kernel died.").confidence == "confirmed"
+    facts["kernel_log"]["oom_kills"] = [_kill_line("/project-other")]  # a neighbour's kill
+    assert dg.diagnose(facts, message="Kernel died.").confidence != "confirmed"
+
+
+def test_a_young_jupyter_server_means_it_restarted_alone() -> None:
+    """PID 1 runs on when only the Jupyter server restarts in the container (finding 19)."""
+    facts = fixture("cgroup-v2")
+    facts["started"] = 86_400.0
+    facts["processes"]["server"] = {"pid": 77, "age": 120.0}
+    verdict = dg.diagnose(facts, signal="SIGTERM")
+    step = next(step for step in verdict.path if step.question == "who-stopped")
+    assert (step.answer, step.measured) == ("whole-unit", True)
+    assert any("The Jupyter server (pid 77) started" in line for line in verdict.evidence)
+    facts["processes"]["server"] = {"pid": 77, "age": 86_000.0}
+    assert dg.diagnose(facts, signal="SIGTERM").outcome == "you-restarted"
+
+
+def test_a_culling_line_means_the_kernel_was_culled() -> None:
+    line = "[W 2026-12-01 ServerApp] Culling 'idle' kernel 'python3' (8c1e) with 0 connections"
+    verdict = dg.diagnose(fixture("cgroup-v2"), message=line)
+    assert (verdict.outcome, verdict.confidence) == ("kernel-culled", "confirmed")
+
+
+def test_a_runaway_recursion_killed_for_memory_is_named() -> None:
+    """Python 3.11+ recursion fills memory, so a raised limit ends in SIGKILL (finding 5)."""
+    facts = fixture("cgroup-v1")
+    code = "import sys\nsys.setrecursionlimit(10**6)\ndef walk(n): return walk(n + 1)\n"
+    previous = {**state_entry(facts, 0), "oom_kills": facts["cgroup"]["oom_kills"] - 1}
+    facts["processes"]["kernels"] = []
+    verdict = dg.diagnose(facts, signal="SIGKILL", code=code, previous=previous)
+    assert verdict.outcome == "stack-overflow"
+    assert ("memory-pattern", "recursion") in [(s.question, s.answer) for s in verdict.path]
+
+
+def test_a_script_stopping_on_its_own_error_outside_jupyter() -> None:
+    """A script's own traceback outside Jupyter (finding 11) did not kill the kernel."""
+    text = "FileNotFoundError: [Errno 2] No such file or directory: 'data.csv'"
+    run = {"returncode": 1, "oom_kills": 0, "duration": 2.0, "pid": 999}
+    verdict = dg.diagnose(fixture("cgroup-v2"), exit_code=1, text=text, run=run)
+    assert verdict.outcome == "script-fails"
+    assert [(s.question, s.answer) for s in verdict.path][-2:] == [
+        ("outside-jupyter", "python-error"), ("script-error", "other")]  # fmt: skip
 
 
 def test_a_repeated_traceback_frame_means_recursion() -> None:
@@ -384,3 +474,21 @@ def test_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
         command, shell=True, capture_output=True, text=True, cwd=ROOT, check=False, timeout=60
     )
     assert "Traceback" not in done.stderr
+
+
+def test_the_guides_sample_report_is_the_real_output() -> None:
+    """docs/diagnose.md quotes the start of a report: it must be what the command prints."""
+    page = (ROOT / "docs" / "diagnose.md").read_text(encoding="utf-8")
+    sample = page.split("## Read the output", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    message = "Kernel last terminated by signal SIGKILL."
+    printed = render(dg.diagnose(fixture("cgroup-v1"), message=message))
+    assert printed.startswith(sample.rstrip("\n"))
+
+
+def test_disconnected_is_read_and_asks_whether_the_kernel_still_runs() -> None:
+    """JupyterLab's status "Disconnected" (review finding 15): nothing may have died."""
+    verdict = dg.diagnose(fixture("cgroup-v1"), message='State is "Python 3 | Disconnected"')
+    assert [(s.question, s.answer) for s in verdict.path] == [
+        ("message", "disconnected"), ("really-dead", "alive")]  # fmt: skip
+    assert (verdict.outcome, verdict.confidence) == ("still-running", "likely")
+    assert verdict.check_next == "really-dead"  # the reader reloads the page to be sure

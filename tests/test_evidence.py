@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 
 from troubleshooter import evidence
-from troubleshooter.cgroup import parse_mountinfo, read_meminfo, read_memory_cgroup
+from troubleshooter.cgroup import (
+    parse_mountinfo,
+    read_meminfo,
+    read_memory_cgroup,
+    read_pids_cgroup,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = ["cgroup-v1", "cgroup-v2", "no-cgroup", "garbage", "macos"]
@@ -52,6 +57,69 @@ def test_cgroup_v2_takes_the_lowest_limit_on_the_way_up() -> None:
     assert cgroup["limit"] == 1024 * MIB
     assert cgroup["peak"] == 1023 * MIB
     assert (cgroup["oom_kills"], cgroup["ooms"], cgroup["failcnt"]) == (1, 1, 1840)
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+V1_PIDS_MOUNT = "35 31 0:30 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids\n"
+V2_MOUNT = "30 22 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n"
+
+
+def test_pids_cgroup_v1_reads_its_cap_and_count(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "proc/self/cgroup": "12:pids:/project-7f3e\n11:memory:/project-7f3e\n",
+        "proc/self/mountinfo": V1_PIDS_MOUNT,
+        "sys/fs/cgroup/pids/project-7f3e/pids.max": "512\n",
+        "sys/fs/cgroup/pids/project-7f3e/pids.current": "498\n",
+    })  # fmt: skip
+    pids = read_pids_cgroup(root)
+    assert (pids["version"], pids["limit"], pids["current"]) == (1, 512, 498)
+    assert pids["dir"].endswith("sys/fs/cgroup/pids/project-7f3e")
+
+
+def test_pids_cgroup_v2_takes_the_parent_with_least_room(tmp_path: Path) -> None:
+    """The own cgroup says max; the pod's cap, set on the parent, is the one that bites."""
+    root = _tree(tmp_path, {
+        "proc/self/cgroup": "0::/kubepods/pod1/c0\n",
+        "proc/self/mountinfo": V2_MOUNT,
+        "sys/fs/cgroup/kubepods/pod1/c0/pids.max": "max\n",
+        "sys/fs/cgroup/kubepods/pod1/c0/pids.current": "300\n",
+        "sys/fs/cgroup/kubepods/pod1/pids.max": "320\n",
+        "sys/fs/cgroup/kubepods/pod1/pids.current": "310\n",
+    })  # fmt: skip
+    pids = read_pids_cgroup(root)
+    assert (pids["version"], pids["limit"], pids["current"]) == (2, 320, 310)
+    assert pids["dir"].endswith("kubepods/pod1")
+
+
+def test_a_missing_pids_file_is_unknown(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"proc/self/cgroup": "8:pids:/\n", "proc/self/mountinfo": V1_PIDS_MOUNT})
+    (root / "sys/fs/cgroup/pids").mkdir(parents=True)  # the root cgroup: no pids.max
+    assert read_pids_cgroup(root) == {"version": None, "dir": None, "limit": None, "current": None}
+    assert read_pids_cgroup(FIXTURES / "garbage")["limit"] is None
+
+
+def test_the_oldest_jupyter_server_is_found_with_its_age(tmp_path: Path) -> None:
+    stat = "{pid} (python3) S 1 {pid} {pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 {start} 1 1 1"
+    status = "Name:\tpython3\nUid:\t1000\t1000\t1000\t1000\nVmRSS:\t 1000 kB\nThreads:\t4\n"
+    root = _tree(tmp_path, {
+        "proc/uptime": "1000.00 100.00\n",
+        "proc/self/status": status,
+        "proc/50/cmdline": "/usr/bin/python3\0/usr/local/bin/jupyter-lab\0--no-browser\0",
+        "proc/50/stat": stat.format(pid=50, start=90_000),
+        "proc/50/status": status,
+        "proc/60/cmdline": "python3\0-m\0ipykernel_launcher\0-f\0/r/kernel-1.json\0",
+        "proc/60/stat": stat.format(pid=60, start=10_000),
+        "proc/60/status": status,
+    })  # fmt: skip
+    server = evidence.read_processes(root)["server"]
+    assert server is not None and server["pid"] == 50
+    assert server["age"] == pytest.approx(1000 - 90_000 / evidence._clock_ticks(), abs=0.2)
 
 
 def test_a_process_in_the_root_cgroup_has_no_memory_cgroup() -> None:

@@ -55,14 +55,7 @@ lab_records = _extension()
 
 
 # Runs the reader gets wrong though the text tells (strict: remove an entry once it reads right).
-MISREAD = {
-    ("broken-environment", "removed interpreter"): "read as out-of-memory (a guess): no "
-    "signature reads 'Error Starting Kernel' with '[Errno 2] No such file or directory: "
-    "'.../bin/python'' as a kernel spec whose interpreter is gone",
-    ("broken-environment", "numpy.py beside the notebook"): "read as out-of-memory (a guess): "
-    "'partially initialized module 'numpy' ... circular import' through a numpy.py of the "
-    "user's is not read as a file of the user's shadowing an installed package",
-}
+MISREAD: dict[tuple[str, str], str] = {}
 
 
 def _runs(unreadable: bool = False) -> list[Any]:

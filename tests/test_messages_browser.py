@@ -15,7 +15,7 @@ import pytest
 from troubleshooter import messages
 from troubleshooter.loader import load_builtin
 from troubleshooter.model import Question
-from troubleshooter.signatures import builtin_signatures
+from troubleshooter.signatures import SIGNATURES_PATH, load_signatures
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,9 @@ GUIDE = "howto/jupyter-kernel-terminated.html"
 PLATFORM = runpy.run_path(str(ROOT / "conf.py"))["troubleshooter_platform"]
 TREE = load_builtin("kernel-terminated", PLATFORM)
 CORPUS = tomllib.loads((ROOT / "tests" / "messages" / "corpus.toml").read_text("utf-8"))["message"]
-EXAMPLES = [example.text for entry in builtin_signatures().entries for example in entry.examples]
+EXAMPLES = [
+    example.text for entry in load_signatures(SIGNATURES_PATH).entries for example in entry.examples
+]
 
 SHOWN = """() => ({
     lines: [...document.querySelectorAll('.ts-read-lines li')].map(li => li.textContent),
@@ -103,6 +105,19 @@ def test_every_corpus_message_is_read_as_python_reads_it_pasted_and_linked(tab, 
             assert shown["search"] == query, message["id"]
         else:
             assert shown["search"].startswith("?message="), message["id"]
+
+
+def test_a_long_paste_with_odd_characters_is_read_as_python_reads_it(tab):
+    # every corpus message, then the same with characters whose lower case differs in length
+    # or is ASCII (U+0130, the Kelvin sign), astral ones and Windows line breaks, over and
+    # over: entries stop at their line limit, line numbers run into the hundreds
+    block = "\n".join(message["text"] for message in CORPUS)
+    odd = block.replace("Kernel", "\u0130 Kernel").replace("k", "\u212a").replace("\n", "\r\n")
+    text = ((block + "\n\U0001f480 " + odd + "\n") * 8)[: messages.MAX_TEXT]
+    shown = paste(tab, text)
+    lines, heading, query = expected(text)
+    assert len(lines) > 100
+    assert (shown["lines"], shown["heading"], shown["search"]) == (lines, heading, query)
 
 
 def test_ctrl_enter_reads_and_the_focus_moves_to_the_step(tab):

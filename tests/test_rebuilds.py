@@ -8,11 +8,14 @@ the way a writer's ``sphinx-build`` (or ``sphinx-autobuild``) runs while they ed
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import copy_of_root
+from sphinx.errors import ExtensionError
 
 from troubleshooter.signatures import SIGNATURES_PATH
 from troubleshooter.standalone import FILENAME
@@ -49,6 +52,20 @@ def test_an_edited_signatures_file_reaches_the_wizard(make_app, sphinx_test_temp
     assert second.warning.getvalue() == ""
 
 
+def test_a_signatures_file_broken_after_a_good_build_stops_the_next(make_app, sphinx_test_tempdir):
+    """The check that the first build passed is skipped only while the file stays as it was."""
+    source = copy_of_root(sphinx_test_tempdir, "wizard", "signatures-broken")
+    signatures = source / "signatures.toml"
+    shutil.copy(SIGNATURES_PATH, signatures)
+    build(make_app, source, troubleshooter_signatures=str(signatures))
+    build(make_app, source, troubleshooter_signatures=str(signatures))  # unchanged: no error
+
+    text = signatures.read_text("utf-8")
+    signatures.write_text(text.replace('id = "cocalc-signal"', 'id = "Not An Id"'), "utf-8")
+    with pytest.raises(ExtensionError, match=re.escape(str(signatures))):
+        build(make_app, source, troubleshooter_signatures=str(signatures))
+
+
 def test_an_edited_tree_reaches_the_wizard_and_its_text(make_app, sphinx_test_tempdir):
     source = copy_of_root(sphinx_test_tempdir, "wizard", "tree-edit")
     build(make_app, source)
@@ -77,6 +94,11 @@ def test_the_single_file_is_rewritten_only_when_its_inputs_change(make_app, sphi
     assert "https://two.example/" in text
     assert "https://one.example/" not in text
 
+    assert "whole example pod" not in text
+    hub = {"unit": "example pod"}
+    build(make_app, source, html_baseurl="https://two.example/", troubleshooter_platform=hub)
+    assert "whole example pod" in target.read_text("utf-8")  # the tree's prose names the unit
+
 
 POLISH_CONF = f"""
 import sys
@@ -102,3 +124,36 @@ def test_purged_css_follows_a_page_that_starts_using_a_class(make_app, sphinx_te
     page.write_text("Polish\n======\n\nA :bdg-danger:`badge`.\n", "utf-8")
     build(make_app, source)
     assert ".sd-bg-danger" in stylesheet.read_text("utf-8")
+
+
+SITEMAP_CONF = f"""
+import sys
+sys.path.insert(0, {str(DOCS_EXT)!r})
+extensions = ["sphinx_sitemap", "site_polish"]
+html_baseurl = "https://docs.example/"
+sitemap_url_scheme = "{{link}}"
+sitemap_excludes = ["search.html", "genindex.html"]
+exclude_patterns = ["_build"]
+"""
+
+
+def sitemap(app) -> list[str]:
+    text = (Path(app.outdir) / "sitemap.xml").read_text("utf-8")
+    return re.findall(r"<loc>([^<]*)</loc>", text)
+
+
+def test_the_sitemap_lists_every_page_after_a_one_page_edit(make_app, sphinx_test_tempdir):
+    source = sphinx_test_tempdir / "sitemap-rebuild"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir()
+    (source / "conf.py").write_text(SITEMAP_CONF, "utf-8")
+    names = ["index", "one", "two", "three"]
+    (source / "index.rst").write_text("Home\n====\n\n.. toctree::\n\n   one\n   two\n   three\n")
+    for name in names[1:]:
+        (source / f"{name}.rst").write_text(f"{name.title()}\n=====\n\nWords.\n", "utf-8")
+    whole = [f"https://docs.example/{name}.html" for name in sorted(names)]
+    assert sitemap(build(make_app, source)) == whole
+
+    with (source / "two.rst").open("a") as page:
+        page.write("\nMore words.\n")
+    assert sitemap(build(make_app, source)) == whole

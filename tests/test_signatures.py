@@ -3,18 +3,20 @@ broken file refused with every problem named by file and id."""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from troubleshooter import messages
+from troubleshooter import compiled, messages
 from troubleshooter.causes import CAUSES
 from troubleshooter.loader import load_builtin as load_tree
 from troubleshooter.model import Question
 from troubleshooter.patterns import check_pattern
 from troubleshooter.signatures import (
+    COMPILED_PATH,
     SIGNATURES_PATH,
     SignatureError,
     builtin_signatures,
@@ -23,7 +25,7 @@ from troubleshooter.signatures import (
     prepare,
 )
 
-SIGNATURES = builtin_signatures()
+SIGNATURES = load_signatures(SIGNATURES_PATH)  # the checked file, examples and all
 TREE = load_tree("kernel-terminated")
 
 
@@ -170,6 +172,37 @@ def test_the_compiled_json_carries_patterns_not_code():
     for entry in data["signatures"]:
         assert entry["flags"] in ("gm", "gim")
         re.compile(entry["source"], re.ASCII)
+
+
+def test_the_compiled_file_is_the_checked_file_as_it_is_now():
+    stamp = compiled.source_stamp(SIGNATURES_PATH.read_bytes())
+    written = json.loads(COMPILED_PATH.read_text(encoding="utf-8"))
+    assert written == SIGNATURES.to_compiled(stamp=stamp), (
+        "signatures.compiled.json is stale: run python -m troubleshooter.signatures"
+    )
+    read = builtin_signatures()
+    assert [entry.to_json_dict() for entry in read.entries] == written["signatures"]
+
+
+def test_a_source_edited_after_compiling_is_checked_in_full(tmp_path: Path, monkeypatch):
+    edited = tmp_path / "signatures.toml"
+    text = SIGNATURES_PATH.read_text(encoding="utf-8")
+    edited.write_text(text.replace("pattern = 'OMP: Error #15\\b'", "pattern = '(OMP+)+'"), "utf-8")
+    stale = tmp_path / "signatures.compiled.json"
+    stale.write_text(COMPILED_PATH.read_text(encoding="utf-8"), "utf-8")
+    monkeypatch.setattr(compiled, "SIGNATURES_PATH", edited)
+    monkeypatch.setattr(compiled, "COMPILED_PATH", stale)
+    compiled.builtin_signatures.cache_clear()
+    try:
+        with pytest.raises(SignatureError, match=re.escape(f"{edited}: signature 'omp-error-15'")):
+            compiled.builtin_signatures()
+        edited.write_text(text, "utf-8")  # as it was compiled: the compiled file is read
+        data = json.loads(stale.read_text("utf-8"))
+        data["signatures"][0]["means"] = "read from the compiled file"
+        stale.write_text(json.dumps(data), "utf-8")
+        assert compiled.builtin_signatures().entries[0].means == "read from the compiled file"
+    finally:
+        compiled.builtin_signatures.cache_clear()
 
 
 def test_a_broken_signatures_file_fails_the_sphinx_build_with_file_and_id(tmp_path: Path):

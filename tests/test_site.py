@@ -17,6 +17,7 @@ import pytest
 from conftest import build_site
 
 from troubleshooter.causes import CAUSES, GUIDE_LABELS, GUIDE_PAGE
+from troubleshooter.loader import load_builtin
 from troubleshooter.messages import front_end_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +171,8 @@ def test_rebranding_reaches_every_guide(tmp_path):
     for path in GUIDE_LABELS:
         text = html.unescape((out / path).read_text(encoding="utf-8"))
         assert "Example Hub" in text
-        assert "support@hub.example" in text or path != GUIDE_PAGE
+        shown = visible_text(text)  # the address is a link, its "@" in a span of its own
+        assert "support@hub.example" in shown or path != GUIDE_PAGE
         assert "CoCalc" not in re.sub(r"<(link|meta)[^>]*>", "", text), path
 
 
@@ -279,3 +281,55 @@ def test_inline_code_is_one_element_with_its_spacing(tmp_path):
     assert '<code class="docutils literal notranslate">kill&#160; -9 &lt;pid&gt;</code>' in page
     key = '<kbd class="kbd docutils literal notranslate">{}</kbd>'
     assert key.format("Ctrl") + "+" + key.format("C") in page  # Sphinx's own keys
+
+
+HOST_PAGES = [*sorted(GUIDE_LABELS), "howto/checks.html", "troubleshooter.html", "index.html"]
+HOST_KEYS = ("service", "settings_page", "restart_button", "plain_server", "support_email")
+
+
+def site_platform() -> dict[str, str]:
+    """``troubleshooter_platform`` from conf.py: the host's name and its controls."""
+    namespace: dict[str, object] = {"__file__": str(ROOT / "conf.py")}
+    exec((ROOT / "conf.py").read_text(encoding="utf-8"), namespace)
+    platform = namespace["troubleshooter_platform"]
+    assert isinstance(platform, dict)
+    return platform
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: scripts (the wizard's data names front ends) and tags left out."""
+    page = re.sub(r"<script\b.*?</script>|<(link|meta)[^>]*>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def tree_prose(notes: list[str]) -> str:
+    tree = load_builtin("kernel-terminated", site_platform(), notes=notes)
+    parts = [getattr(node, key, "") for node in tree.nodes.values() for key in ("text", "check")]
+    parts += [step for node in tree.outcomes() for step in node.steps]
+    parts += [answer.label for node in tree.questions() for answer in node.answers]
+    return "\n".join(parts)
+
+
+def test_switching_the_host_note_off_removes_its_advice(tmp_path, site):
+    """troubleshooter_notes without "host" (issue 13, item 4): neither the guides nor the
+    tree give the host's advice; with it (the site as built) the advice is there."""
+    names = [site_platform()[key] for key in HOST_KEYS]
+    assert not [name for name in names if name in tree_prose(notes=[])]
+    assert all(name in tree_prose(notes=["host"]) for name in names[:4])
+
+    confdir = tmp_path / "conf"
+    confdir.mkdir()
+    (confdir / "conf.py").write_text(
+        f"__file__ = {str(ROOT / 'conf.py')!r}\n"
+        "exec(open(__file__).read())\n"
+        'troubleshooter_notes = [note for note in troubleshooter_notes if note != "host"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "html"
+    result = build_site(out, confdir)
+    assert result.returncode == 0, result.stderr
+    for path in HOST_PAGES:
+        off = visible_text((out / path).read_text(encoding="utf-8"))
+        assert not [name for name in names if name in off], path
+    on = visible_text((site.html / GUIDE_PAGE).read_text(encoding="utf-8"))
+    assert all(name in on for name in names[:4])

@@ -20,18 +20,18 @@ MEMORY = {"oom-one-big-step", "oom-growth", "oom-idle-kernels", "oom-workers",
 # first answer -> every outcome reachable from it
 REACHABLE = {
     "says-memory": MEMORY | {"native-crash", "works-outside-jupyter", "abi-numpy",
-                             "kernel-spec-broken", "shadowed-module", "disk-full", "report"},
-    "sigkill": ALL - {"abi-cpu", "abi-openmp", "gpu-memory", "output-flood", "stack-overflow",
-                      "still-running", "thread-limit"},
+                             "kernel-spec-broken", "shadowed-module", "disk-full", "report",
+                             "stack-overflow", "script-fails"},
+    "sigkill": ALL - {"abi-cpu", "abi-openmp", "gpu-memory", "output-flood", "still-running",
+                      "thread-limit"},
     "other-signal": ALL - {"still-running"},
     "exit-code": ALL - {"still-running"},
     "disconnected": ALL,
     "at-start": {"kernel-spec-broken", "shadowed-module", "disk-full", "abi-numpy",
                  "oom-idle-kernels", "report"},
     "restarted": {"you-restarted"},
-    "whole-unit": (ALL - {"abi-cpu", "abi-openmp", "gpu-memory", "output-flood", "stack-overflow",
-                          "still-running", "thread-limit", "code-exits", "kernel-culled",
-                          "you-restarted"}),
+    "whole-unit": (ALL - {"abi-cpu", "abi-openmp", "gpu-memory", "output-flood", "still-running",
+                          "thread-limit", "code-exits", "kernel-culled", "you-restarted"}),
     "no-detail": ALL - {"still-running"},
 }  # fmt: skip
 
@@ -85,6 +85,17 @@ def test_windows_codes_have_their_own_answer() -> None:
     assert targets["stack"] == "stack-overflow"
 
 
-def test_outside_jupyter_has_an_answer_for_a_python_error() -> None:
+def test_outside_jupyter_a_python_error_is_read_by_its_last_line() -> None:
+    """A script's own traceback (review finding 11) leads on by its error, not to kernel start."""
     answer = TREE.nodes["outside-jupyter"].answer("python-error")
-    assert answer is not None and answer.target == "start-failure"
+    assert answer is not None and answer.target == "script-error"
+    targets = {a.id: a.target for a in TREE.nodes["script-error"].answers}
+    assert targets == {"memory": "oom-one-big-step", "no-space": "disk-full",
+                       "import": "start-failure", "other": "script-fails"}  # fmt: skip
+
+
+def test_a_sigkill_can_lead_to_runaway_recursion() -> None:
+    """Since Python 3.11 a runaway Python recursion fills memory: it ends in SIGKILL, not
+    SIGSEGV (review finding 5), so the memory route must reach the stack-overflow outcome."""
+    route = ["sigkill", "at-limit", "alone", "recursion"]
+    assert TREE.follow(route).id == "stack-overflow"

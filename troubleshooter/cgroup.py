@@ -13,7 +13,15 @@ import os
 import re
 from typing import TYPE_CHECKING, Any, Union
 
-from .facts import UNLIMITED, CgroupCounters, CgroupFacts, CgroupPlace, MachineFacts, Mount
+from .facts import (
+    UNLIMITED,
+    CgroupCounters,
+    CgroupFacts,
+    CgroupPlace,
+    MachineFacts,
+    Mount,
+    PidsFacts,
+)
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
     from collections.abc import Callable
@@ -252,6 +260,50 @@ def _v2_effective_limit(folder: str, limit: int | str | None, root: Root) -> int
             limit = parent
         current = os.path.dirname(current)
     return limit
+
+
+# --- the pids cgroup -------------------------------------------------------------------
+
+
+def read_pids_cgroup(root: Root = "/", pid: str = "self") -> PidsFacts:
+    """``pids.max`` and ``pids.current`` of the pids cgroup of ``pid`` (v1 or v2).
+
+    A parent's cap counts too, so every level from the process's cgroup up to the top of
+    the mount is read, and the one with the least room left is given. A missing file (the
+    root cgroup has none) reads as ``None``: unknown, never "no cap".
+    """
+    unknown: PidsFacts = {"version": None, "dir": None, "limit": None, "current": None}
+    paths = parse_proc_cgroup(read_text(root, f"/proc/{pid}/cgroup"))
+    mounts = parse_mountinfo(read_text(root, f"/proc/{pid}/mountinfo"))
+    for mount in mounts:
+        v1 = mount["fstype"] == "cgroup" and "pids" in mount["options"].split(",")
+        v2 = mount["fstype"] == "cgroup2" and "" in paths and "pids" not in paths
+        if not (v1 and "pids" in paths) and not v2:
+            continue
+        folder = _cgroup_dir(root, mount, paths["pids" if v1 else ""], "pids.max")
+        if folder is None:
+            continue
+        top = os.path.realpath(host_path(root, mount["mountpoint"]))
+        best: PidsFacts = {**unknown, "version": 1 if v1 else 2, "dir": folder}
+        room: float | None = None
+        current = folder
+        for _ in range(32):
+            if not os.path.realpath(current).startswith(top):
+                break
+            limit = parse_limit(_read_in(current, "pids.max"))
+            count = to_int(_read_in(current, "pids.current"))
+            if isinstance(limit, int) and limit > 0 and count is not None:
+                if room is None or count / limit > room:
+                    room = count / limit
+                    best = {"version": best["version"], "dir": current, "limit": limit,
+                            "current": count}  # fmt: skip
+            elif room is None and best["limit"] is None and limit is not None:
+                best = {**best, "limit": limit, "current": count}
+            if os.path.realpath(current) == top:
+                break
+            current = os.path.dirname(current)
+        return best
+    return unknown
 
 
 def _read_in(folder: str, name: str) -> str | None:

@@ -1,6 +1,7 @@
 """``python -m troubleshooter COMMAND``: the terminal side of the troubleshooter.
 
-Each command lives in its own module, imported only when it runs. A command
+Each command lives in its own module, imported only when it runs (the others are
+imported only to list them, for ``--help`` or a mistyped command). A command
 module defines ``HELP`` (one line), ``configure(parser)`` and ``run(args) -> int``.
 """
 
@@ -19,9 +20,11 @@ COMMANDS = {
 }
 
 
-def _available() -> dict[str, ModuleType]:
+def _available(only: str | None = None) -> dict[str, ModuleType]:
     modules = {}
     for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             modules[name] = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -30,13 +33,15 @@ def _available() -> dict[str, ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, with only the command they name (when they name one)."""
     parser = argparse.ArgumentParser(
         prog="python -m troubleshooter",
         description="Find out why a Jupyter kernel died, and what to do about it.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in _available().items():
+    named = argv[0] if argv and argv[0] in COMMANDS else None
+    for name, module in (_available(named) or _available()).items():
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(handler=module.run)
@@ -44,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:

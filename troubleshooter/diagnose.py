@@ -52,12 +52,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
+from .compiled import MAX_TEXT, builtin_signatures
 from .evidence import collect
 from .messages import death_from, plan, read
 from .readers import READERS, Case
 from .report import render
 from .signals import Death, best_answer, parse_exit_code, parse_signal
-from .signatures import MAX_TEXT, builtin_signatures
 from .state import load_state, save_state, state_entry, state_key, state_path
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
@@ -304,8 +304,9 @@ def diagnose(
 def _confidence(cause: str, path: list[Answered], case: Case) -> str:
     """ "confirmed": measured evidence (the OOM counter rose, the kernel log names the kill,
     a reader measured what decided the outcome) or a line that proves the cause;
-    "likely": a line or the signal points at the cause, or no answer on the way was
-    assumed; "guess": anything else."""
+    "likely": a line or the signal points at the cause, an OOM kill in the kernel log that
+    cannot be told from another tenant's, or no answer on the way was assumed; "guess":
+    anything else."""
     if cause == "unknown":
         return "guess"
     told = case.told
@@ -321,6 +322,8 @@ def _confidence(cause: str, path: list[Answered], case: Case) -> str:
         return "confirmed"
     if measured and cause != "out-of-memory" and all(s.measured for s in path):
         return "confirmed"
+    if cause == "out-of-memory" and case.unattributed_oom_kills():
+        return "likely"  # a logged OOM kill that may be another tenant's: no proof
     signal_cause = builtin_signatures().signal_causes.get(case.death.signal or "")
     if cause in told.suggested or cause == signal_cause or all(s.measured for s in path):
         return "likely"

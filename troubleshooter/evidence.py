@@ -26,6 +26,7 @@ from .cgroup import (
     host_path,
     read_meminfo,
     read_memory_cgroup,
+    read_pids_cgroup,
     read_text,
     to_int,
 )
@@ -41,6 +42,7 @@ from .facts import (
     MachineFacts,
     Process,
     Processes,
+    ServerProcess,
     Status,
 )
 
@@ -63,6 +65,10 @@ LOG_SECONDS = 0.05  # time allowed for reading the kernel log
 
 _KERNEL_MARKERS = ("ipykernel_launcher", "ipykernel", "IRkernel", "IJulia")
 _CONNECTION_FILE = re.compile(r"kernel-[\w.-]+\.json")
+# a Jupyter server (Lab, Notebook, Server, a hub's single-user server), by its command line
+_SERVER = re.compile(
+    r"jupyter-(?:lab|notebook|server)\b|jupyterhub-singleuser|jupyter_server|jupyterlab$|notebook\.app"
+)
 _KMSG_RECORD = re.compile(r"(\d+),(\d+),(\d+),[^;]*;(.*)")
 _DMESG_LINE = re.compile(r"\[\s*(\d+\.\d+)\]\s?(.*)")
 _OOM_KILLED = re.compile(
@@ -122,6 +128,7 @@ def read_processes(
             "kernels": [],
             "threads": None,
             "uid": None,
+            "server": None,
         }
     truncated = len(pids) > limit
     pids = pids[:limit]
@@ -130,6 +137,7 @@ def read_processes(
     uptime, ticks = read_uptime(root), _clock_ticks()
     found: list[Process] = []
     threads = 0
+    oldest_server: ServerProcess | None = None  # the oldest Jupyter server
     for pid in pids:
         status = parse_status(read_text(root, f"/proc/{pid}/status"))
         rss = status["rss"]
@@ -141,10 +149,13 @@ def read_processes(
         kernel = is_kernel(argv)
         connection = _connection_file(argv)
         age = None
-        if kernel:
+        server = not kernel and any(_SERVER.search(arg) for arg in argv[:3])
+        if kernel or server:
             start = parse_stat_start(read_text(root, f"/proc/{pid}/stat"))
             if start is not None and uptime is not None:
                 age = max(0.0, round(uptime - start / ticks, 1))
+        if server and (oldest_server is None or (age or 0) > (oldest_server["age"] or 0)):
+            oldest_server = {"pid": int(pid), "age": age}
         found.append(
             {
                 "pid": int(pid),
@@ -165,6 +176,7 @@ def read_processes(
         "kernels": [process for process in found if process["kernel"]][:50],
         "threads": threads or None,
         "uid": uid,
+        "server": oldest_server,
     }
 
 
@@ -516,6 +528,7 @@ def collect(root: Root = "/", disks: list[str] | None = None) -> Facts:
         "machine": machine,
         "cgroup": read_memory_cgroup(root),
         "processes": processes,
+        "pids": read_pids_cgroup(root),
         "limits": read_limits(root),
         "disk": read_disks(disks if disks is not None else default_disk_paths() if real else []),
         "kernel_log": read_kernel_log(root, uptime),

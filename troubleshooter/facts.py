@@ -89,6 +89,13 @@ class Process(TypedDict):
     connection: str | None  # a kernel's connection file, kernel-ID.json
 
 
+class ServerProcess(TypedDict):
+    """The oldest Jupyter server process seen: it may restart alone, while PID 1 runs on."""
+
+    pid: int
+    age: float | None  # seconds since it started
+
+
 class Processes(TypedDict):
     scanned: int  # 0: the process list could not be read
     truncated: bool
@@ -96,6 +103,19 @@ class Processes(TypedDict):
     kernels: list[Process]
     threads: int | None  # of this user, in all its processes
     uid: int | None
+    server: ServerProcess | None  # a Jupyter server; None: none seen
+
+
+class PidsFacts(TypedDict):
+    """The pids cgroup of a process: the level with the least room left (a parent's cap counts).
+
+    ``limit`` is ``pids.max`` (``UNLIMITED`` for ``max``), ``current`` its ``pids.current``;
+    ``None`` when the file is missing or unreadable."""
+
+    version: int | None
+    dir: str | None
+    limit: int | str | None
+    current: int | None
 
 
 # Each [soft, hard]: a number, or UNLIMITED. ("as" is a keyword: no class syntax.)
@@ -159,6 +179,7 @@ class Facts(TypedDict):
     machine: MachineFacts
     cgroup: CgroupFacts
     processes: Processes
+    pids: PidsFacts
     limits: Limits
     disk: list[Disk]
     kernel_log: KernelLog

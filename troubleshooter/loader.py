@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .causes import CAUSES
-from .model import PLATFORM_DEFAULTS, Answer, Node, Outcome, Question, Tree, TreeError
+from .model import NOTES, PLATFORM_DEFAULTS, Answer, Node, Outcome, Question, Tree, TreeError
 from .signals import ANY_SIGNAL, SIGNALS
 
 TREES_DIR = Path(__file__).parent / "trees"
+# Without a configured host (the terminal walk, diagnose) its notes would name no one's service.
+DEFAULT_NOTES = tuple(note for note in NOTES if note != "host")
 MAX_EXIT_CODE = 255
 
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
@@ -32,17 +34,24 @@ def builtin_ids() -> list[str]:
 
 
 def load_builtin(
-    tree_id: str = "kernel-terminated", platform: Mapping[str, str] | None = None
+    tree_id: str = "kernel-terminated",
+    platform: Mapping[str, str] | None = None,
+    notes: Iterable[str] | None = None,
 ) -> Tree:
-    """A tree shipped with the package, by id."""
+    """A tree shipped with the package, by id (``platform``, ``notes``: see ``load_tree``)."""
     if not _ID.fullmatch(tree_id) or tree_id not in builtin_ids():
         known = ", ".join(builtin_ids()) or "none"
         raise TreeError(TREES_DIR, [f"no built-in tree {tree_id!r} (built-in trees: {known})"])
-    return load_tree(TREES_DIR / f"{tree_id}.toml", platform)
+    return load_tree(TREES_DIR / f"{tree_id}.toml", platform, notes)
 
 
-def load_tree(path: Path | str, platform: Mapping[str, str] | None = None) -> Tree:
-    """Read and check a tree file; ``platform`` overrides names in ``PLATFORM_DEFAULTS``.
+def load_tree(
+    path: Path | str,
+    platform: Mapping[str, str] | None = None,
+    notes: Iterable[str] | None = None,
+) -> Tree:
+    """Read and check a tree file; ``platform`` overrides names in ``PLATFORM_DEFAULTS``,
+    ``notes`` names the environment notes to keep in the steps (default ``DEFAULT_NOTES``).
 
     Raises ``TreeError`` listing every problem found, each line naming the file.
     """
@@ -64,7 +73,8 @@ def load_tree(path: Path | str, platform: Mapping[str, str] | None = None) -> Tr
             if k in PLATFORM_DEFAULTS and isinstance(v, str)
         },
     }
-    return _Loader(path, names).load(data)
+    kept = frozenset(DEFAULT_NOTES if notes is None else notes)
+    return _Loader(path, names, kept).load(data)
 
 
 _TREE_KEYS = {"id", "title", "start"}
@@ -76,9 +86,10 @@ _ANSWER_KEYS = {"id", "label", "target", "signals", "exit_codes"}
 class _Loader:
     """Turns parsed TOML into a ``Tree``, collecting every problem on the way."""
 
-    def __init__(self, path: Path, platform: Mapping[str, str]) -> None:
+    def __init__(self, path: Path, platform: Mapping[str, str], notes: frozenset[str]) -> None:
         self.path = path
         self.platform = platform
+        self.notes = notes
         self.problems: list[str] = []
 
     def load(self, data: dict[str, Any]) -> Tree:
@@ -220,17 +231,39 @@ class _Loader:
         if raw is None:
             self.problems.append(f"{where}: missing 'steps'")
             return None
-        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
-            self.problems.append(f"{where}: 'steps' must be a non-empty list of strings")
+        if not isinstance(raw, list) or not any(isinstance(s, str) for s in raw):
+            self.problems.append(
+                f"{where}: 'steps' must be a non-empty list of strings (with notes, if any)"
+            )
             return None
         steps = []
         for number, step in enumerate(raw, start=1):
-            filled = self._fill(step, f"{where}, step {number}")
+            text = self._step_text(step, f"{where}, step {number}")
+            if text is None:
+                return None
+            filled = self._fill(text, f"{where}, step {number}")
             if not filled.strip():
                 self.problems.append(f"{where}: step {number} is empty")
                 return None
-            steps.append(filled)
+            if isinstance(step, str) or step["note"] in self.notes:
+                steps.append(filled)
         return tuple(steps)
+
+    def _step_text(self, step: Any, where: str) -> str | None:
+        """A step's text: the string itself, or the ``text`` of a note (checked either way)."""
+        if isinstance(step, str):
+            return step
+        if not isinstance(step, dict) or set(step) != {"note", "text"}:
+            self.problems.append(f"{where}: a step is a string or {{ note = ..., text = ... }}")
+            return None
+        if step["note"] not in NOTES:
+            known = ", ".join(NOTES)
+            self.problems.append(f"{where}: unknown note {step['note']!r} (known notes: {known})")
+            return None
+        if not isinstance(step["text"], str):
+            self.problems.append(f"{where}: a note's text must be a string")
+            return None
+        return step["text"]
 
     # deep-link hints
 

@@ -4,15 +4,16 @@
 and returns a ``MessageReading``: the death (signal, exit code), the front end, each recognised line
 with the entry that matched it, and the furthest step of the tree those lines justify.
 ``diagnose``, ``run``, ``walk`` and the wizard's deep links use it; the wizard's JavaScript
-applies the same compiled signatures (``Signatures.to_json_dict``) by the same rules:
+applies the same compiled signatures (``troubleshooter.compiled``) by the same rules:
 
 1. ``prepare``: at most ``MAX_TEXT`` characters are read (longer text is cut, never an error);
    characters outside the Basic Multilingual Plane become U+FFFD and every line break
    (``\\r\\n``, ``\\r``, U+2028, U+2029) becomes ``\\n``, so Python and JavaScript count alike.
-2. Every entry runs over the text (multiline; Python runs it only over the lines that hold
-   one of its required literals, which gives the same matches, since none crosses a line);
-   each line it matches is recorded once, at most ``MAX_LINES`` lines per entry (a
-   ``capture`` that reads as nothing does not count);
+2. Each entry runs over the lines that hold one of its required ``literals`` (found in the
+   text with its ASCII letters lowered; every line when it has none), in order: every match
+   holds one and none crosses a line break, so this gives the matches a run over the whole
+   text would. A line counts once, by its first match (a ``capture`` that reads as nothing
+   does not count), and an entry stops at ``MAX_LINES`` lines;
    a ``fallback`` entry's line is dropped when another entry recognised that line.
 3. The death comes from the first entry, in file order, that yields one (a fixed ``signal``, or
    a ``capture`` that ``signals.parse_signal`` / ``parse_exit_code`` reads), from its first
@@ -25,10 +26,20 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
+from .compiled import (
+    JS_ASTRAL,
+    JS_LINE_BREAK,
+    MAX_TEXT,
+    Signature,
+    Signatures,
+    builtin_signatures,
+    prepare,
+)
 from .signals import (
     ALIASES,
     MAX_SIGNAL,
@@ -39,15 +50,6 @@ from .signals import (
     parse_exit_code,
     parse_signal,
 )
-from .signatures import (
-    JS_ASTRAL,
-    JS_LINE_BREAK,
-    MAX_TEXT,
-    Signature,
-    Signatures,
-    builtin_signatures,
-    prepare,
-)
 
 if TYPE_CHECKING:
     from .model import Tree
@@ -55,7 +57,6 @@ if TYPE_CHECKING:
 MESSAGE_LIMIT = 4000  # characters read from a ?message= link
 MAX_LINES = 20  # lines recorded per entry
 LINE_SHOWN = 200  # characters of a recognised line kept for display
-_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -174,25 +175,22 @@ def read(
     prepared = prepare(text or "", limit)
     # one byte per character, ASCII letters lowered: positions stay valid
     lowered = prepared.encode("ascii", "replace").lower()
-    starts = [0, *(match.end() for match in _NEWLINE.finditer(prepared))]
     lines = prepared.split("\n")
+    starts = [0, *accumulate(len(line) + 1 for line in lines)]  # starts[-1]: past the end
     found: list[tuple[int, int, Recognised]] = []
     death, front_end = Death(), None
     proving_step = suggesting_step = None
     for rank, entry in enumerate(signatures.entries):
         matched: list[int] = []
         for number in _lines_with(lowered, entry.needles, starts):
-            end = starts[number + 1] - 1 if number + 1 < len(starts) else len(prepared)
-            for match in entry.regex.finditer(prepared, starts[number], end):
+            for match in entry.regex.finditer(prepared, starts[number], starts[number + 1] - 1):
                 candidate = _death(entry, match)
                 if entry.capture and candidate == Death():
                     continue  # "signal SIGNOPE" names no signal: not a recognised line
                 if death == Death():
                     death = candidate
-                if not matched or matched[-1] != number:
-                    matched.append(number)
-                if death != Death() or not (entry.signal or entry.capture):
-                    break  # the line is recorded and no death is left to find on it
+                matched.append(number)
+                break  # the line is recognised; its first such match told what it tells
             if len(matched) >= MAX_LINES:
                 break
         if not matched:
@@ -217,19 +215,25 @@ def read(
     )
 
 
-def _lines_with(lowered: bytes, literals: tuple[bytes, ...], starts: list[int]) -> list[int]:
-    """The numbers of the lines that hold one of ``literals``: every match holds one and none
-    crosses a line break, so the patterns need to run over these lines only."""
-    found: set[int] = set()
-    for literal in literals:
-        at = lowered.find(literal)
-        while at != -1:
-            number = bisect.bisect_right(starts, at) - 1
-            found.add(number)
-            if number + 1 >= len(starts):
-                break
-            at = lowered.find(literal, starts[number + 1])
-    return sorted(found)
+def _lines_with(lowered: bytes, needles: tuple[bytes, ...], starts: list[int]) -> Iterator[int]:
+    """The numbers of the lines that hold one of ``needles``, in order, found as they are
+    asked for (a reader stops after ``MAX_LINES``); every line when there are none. Every
+    match holds a needle and none crosses a line break, so a pattern runs over these only."""
+    if not needles:
+        yield from range(len(starts) - 1)
+        return
+    ahead = [lowered.find(needle) for needle in needles]  # each needle's next place, or -1
+    while True:
+        places = [at for at in ahead if at != -1]
+        if not places:
+            return
+        number = bisect.bisect_right(starts, min(places)) - 1
+        yield number
+        following = starts[number + 1]
+        ahead = [
+            at if at == -1 or at >= following else lowered.find(needles[index], following)
+            for index, at in enumerate(ahead)
+        ]
 
 
 def death_in(text: str | None) -> Death:

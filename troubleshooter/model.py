@@ -23,6 +23,11 @@ CONTRACT (shared by the loader, the wizard, the terminal walk and diagnose):
   ``text`` (what happened), ``steps`` (the fix, in order, at least one),
   ``guide`` (a Sphinx label; checked at build time, see ``Tree.guides``),
   ``confirm`` (how to tell the fix worked).
+- A step is a string, or an environment note ``{ note = NAME, text = "..." }``: advice
+  only readers in one environment need (``NOTES``: "host" is the hosting service of
+  ``troubleshooter_platform``). The loader keeps the notes it is asked for (all but
+  "host" by default; the Sphinx build takes ``troubleshooter_notes`` from conf.py) and drops the
+  rest, so consumers see plain strings. Every outcome needs one step that is not a note.
 - Prose (``text``, ``check``, ``label``, ``title``, ``steps``, ``confirm``) may
   contain inline code in backticks and nothing else of markup, plus platform
   names written ``{{ name }}`` (the keys of ``PLATFORM_DEFAULTS``, the same as
@@ -72,6 +77,11 @@ PLATFORM_DEFAULTS: dict[str, str] = {
     "restart_button": "Restart",
     "memory_meter": "the memory indicator",
 }
+
+
+# The environments a step can be a note for: this hosting service, a laptop, a JupyterHub or
+# Kubernetes, Colab or Kaggle, Binder, VS Code (conf.py's troubleshooter_notes picks some).
+NOTES: tuple[str, ...] = ("host", "laptop", "hub", "colab", "binder", "vscode")
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .compiled import MAX_TEXT
 from .facts import UNLIMITED, facts_part
 from .messages import MessageReading, read
 from .report import ago_text, clip, duration_text, plural, share_text, size_text
 from .signals import Death
-from .signatures import MAX_TEXT
 
 if TYPE_CHECKING:  # annotations only: the single file also runs on older Pythons
     from collections.abc import Callable, Mapping
@@ -52,6 +52,7 @@ CLUES: dict[str, tuple[str, tuple[str, ...]]] = {
     "memory": ("cause", ("out-of-memory",)),
     "illegal": ("id", ("illegal-instruction", "win-illegal-instruction")),
     "killed": ("id", ("killed",)),
+    "culled": ("id", ("server-culling",)),
 }
 # The clues error-output tries, in this order; each is also the id of the answer it gives.
 ERROR_OUTPUT_CLUES = (
@@ -135,20 +136,39 @@ class Case:
             if isinstance(entry, dict) and (entry.get("ago") is None or entry["ago"] < RECENT_LOG)
         ]
 
-    def own_oom_kills(self) -> list[dict[str, Any]]:
-        """Recent OOM kills in the kernel log that hit this cgroup (or any, if unknown).
-
-        For a run, only those that happened while it ran.
-        """
-        path = self.part("cgroup").get("path")
+    def _recent_oom_kills(self) -> list[dict[str, Any]]:
+        """Recent OOM kills in the kernel log; for a run, only those while it ran."""
         kills = self.log("oom_kills")
         duration = (self.run or {}).get("duration")
         if isinstance(duration, (int, float)):
             kills = [k for k in kills if isinstance(k.get("ago"), (int, float))]
             kills = [k for k in kills if k["ago"] <= duration + 5]
-        if not path or path == "/":
-            return kills
-        return [k for k in kills if not k.get("memcg") or k["memcg"].endswith(path)]
+        return kills
+
+    def _owns(self, kill: Mapping[str, Any]) -> bool | None:
+        """Whether a logged kill hit this cgroup: True, False, or None (cannot be told).
+
+        A run knows its process id. Otherwise the kill's cgroup must end with this one's
+        path; a path of "/" (inside a cgroup namespace every container sees its own cgroup
+        as "/") or a line that names no cgroup cannot be told from another tenant's kill.
+        """
+        pid = (self.run or {}).get("pid")
+        if pid is not None and kill.get("pid") == pid:
+            return True
+        path, memcg = self.part("cgroup").get("path"), kill.get("memcg")
+        if not path or not memcg:
+            return None
+        if path == "/":
+            return True if memcg == "/" else None
+        return memcg.rstrip("/").endswith(path.rstrip("/"))
+
+    def own_oom_kills(self) -> list[dict[str, Any]]:
+        """Recent OOM kills in the kernel log that certainly hit this cgroup."""
+        return [k for k in self._recent_oom_kills() if self._owns(k) is True]
+
+    def unattributed_oom_kills(self) -> list[dict[str, Any]]:
+        """Recent OOM kills that may be this cgroup's or another tenant's: nothing tells."""
+        return [k for k in self._recent_oom_kills() if self._owns(k) is None]
 
     def since_last_check(self) -> int | None:
         """OOM kills counted since the previous check, if it was of this cgroup and boot."""
@@ -221,6 +241,13 @@ def read_memory_limit(case: Case) -> Reading:
     own_kills = case.own_oom_kills()
     for kill in own_kills[-2:]:
         evidence.append(f"Kernel log, {ago_text(kill.get('ago'))}: {clip(kill.get('text'))}")
+    maybe = case.unattributed_oom_kills() if not own_kills else []
+    for kill in maybe[-1:]:
+        evidence.append(
+            f"Kernel log, {ago_text(kill.get('ago'))}: {clip(kill.get('text'))} Whose kill it "
+            f"was cannot be told: {_why_unattributed(case, kill)}, so it may be another "
+            "container's or user's."
+        )
     peak, limit, anon = cgroup.get("peak"), cgroup.get("limit"), cgroup.get("anon")
     near = isinstance(peak, int) and isinstance(limit, int) and peak >= NEAR_LIMIT * limit
     if isinstance(limit, int) and isinstance(peak, int):
@@ -244,7 +271,7 @@ def read_memory_limit(case: Case) -> Reading:
             return "below-limit", True, evidence
         evidence.append("Only a rise across the next crash would tie it to this one.")
         return "at-limit", False, evidence
-    if near:
+    if near or maybe:
         return "at-limit", False, evidence
     if isinstance(kills, int) and (isinstance(peak, int) or limit == UNLIMITED):
         return "below-limit", True, evidence
@@ -279,6 +306,9 @@ def read_kernel_count(case: Case) -> Reading:
 
 
 def read_memory_pattern(case: Case) -> Reading:
+    stack, _ = _stack_overflow_evidence(case)
+    if stack:  # since Python 3.11 a runaway Python recursion fills memory, not the stack
+        return "recursion", True, stack
     evidence = [
         "Whether memory jumped in one cell or climbed cell after cell cannot be read "
         "afterwards; the biggest single step is the likelier."
@@ -297,13 +327,29 @@ def read_who_stopped(case: Case) -> Reading:
     if case.run is not None:
         return "nobody", True, ["Nobody stopped the run: it ended by itself."]
     started = case.facts.get("started")
+    if clue := case.clue("culled"):
+        return "culled", True, [f"The server's log says: {clue}"]
     if isinstance(started, (int, float)) and started < RECENT_RESTART:
         return "whole-unit", True, [f"The first process (PID 1) started {ago_text(started)}."]
+    server = case.part("processes").get("server")
+    server = server if isinstance(server, dict) else {}
+    age = server.get("age")
+    if isinstance(age, (int, float)) and age < RECENT_RESTART:
+        return (
+            "whole-unit",
+            True,
+            [
+                f"The Jupyter server (pid {server.get('pid')}) started {ago_text(age)}: it "
+                "restarted, and its kernels with it, while the first process ran on."
+            ],
+        )
     if case.restarted_since():
         return "whole-unit", True, ["The machine or container restarted since the last check."]
     evidence = []
     if isinstance(started, (int, float)):
         evidence.append(f"The first process (PID 1) has been running for {duration_text(started)}.")
+    if isinstance(age, (int, float)):
+        evidence.append(f"The Jupyter server has been running for {duration_text(age)}.")
     signal = case.death.signal
     if signal in ("SIGTERM", "SIGINT", "SIGHUP") or case.death.exit_code == 0:
         evidence.append(f"{signal or 'Exit code 0'} is how a requested stop ends a kernel.")
@@ -323,6 +369,14 @@ def read_unit_stopped(case: Case) -> Reading:
         if started <= ago <= started + RESTART_WINDOW:
             text = clip(kill.get("text"))
             return "oom", True, [f"Kernel log, {ago_text(ago)}, just before the restart: {text}"]
+    for kill in case.unattributed_oom_kills():
+        ago = kill.get("ago")
+        if not isinstance(ago, (int, float)) or not isinstance(started, (int, float)):
+            continue
+        if started <= ago <= started + RESTART_WINDOW:
+            text, why = clip(kill.get("text")), _why_unattributed(case, kill)
+            line = f"Kernel log, {ago_text(ago)}, just before the restart: {text} ({why})"
+            return "oom", False, [line]
     evidence = ["Nothing read here says the restart was for memory; the counters start again at 0."]
     return "restart", False, evidence
 
@@ -437,6 +491,21 @@ def read_start_failure(case: Case) -> Reading:
     return "other", bool(case.text.strip()), []
 
 
+def read_script_error(case: Case) -> Reading:
+    """The kind of error a script stopped on outside Jupyter, from its output."""
+    if clue := case.clue("memory"):
+        return "memory", True, [f"The output says: {clue}"]
+    if clue := case.clue("no-space"):
+        return "no-space", True, [f"The output says: {clue}"]
+    if clue := case.clue("no-module") or case.clue("startup") or case.clue("numpy"):
+        return "import", True, [f"The output says: {clue}"]
+    if shadow := _shadowing_file(case):
+        return "import", True, [shadow]
+    if case.text.strip():
+        return "other", True, ["The error is none of memory, disk space or imports."]
+    return "other", False, ["No output was given to read the error from."]
+
+
 def read_outside_jupyter(case: Case) -> Reading:
     if case.run is None:
         return None, False, ["Run the code outside Jupyter: python -m troubleshooter run FILE"]
@@ -473,6 +542,7 @@ READERS: dict[str, Callable[[Case], Reading]] = {
     "error-output": read_error_output,
     "start-failure": read_start_failure,
     "outside-jupyter": read_outside_jupyter,
+    "script-error": read_script_error,
 }
 """Question id -> its reader. ``which-signal`` is answered from the death by its deep-link
 hints alone; ``exit-code`` too, but for Windows codes, which are beyond its hints' 0-255."""
@@ -528,13 +598,33 @@ def _shadowing_file(case: Case) -> str | None:
     return None
 
 
+def _why_unattributed(case: Case, kill: Mapping[str, Any]) -> str:
+    if not kill.get("memcg"):
+        return "the log line names no cgroup"
+    if case.part("cgroup").get("path") == "/":
+        return "this cgroup's path reads as “/”, as it does inside a container"
+    return "this process's memory cgroup is not known"
+
+
 def _threads_near_limit(case: Case) -> list[str]:
+    """Threads and processes close to a cap: the pids cgroup's ``pids.max``, or ``ulimit -u``."""
+    found = []
+    pids = case.part("pids")
+    cap, count = pids.get("limit"), pids.get("current")
+    if isinstance(cap, int) and isinstance(count, int) and count >= THREADS_NEAR_LIMIT * cap:
+        found.append(
+            f"The pids cgroup {pids.get('dir')} holds {count} threads and processes; its cap "
+            f"(pids.max) is {cap}."
+        )
     threads = case.part("processes").get("threads")
     nproc = case.part("limits").get("nproc")
     soft = nproc[0] if isinstance(nproc, list) and nproc else None
     if isinstance(threads, int) and isinstance(soft, int) and threads >= THREADS_NEAR_LIMIT * soft:
-        return [f"This user runs {threads} threads; the limit (ulimit -u) is {soft}."]
-    return []
+        found.append(
+            f"This user runs {threads} threads; the limit (ulimit -u) is {soft}. In a "
+            "container, others running under the same user id share that limit unseen."
+        )
+    return found
 
 
 def _full_disks(case: Case) -> tuple[bool, list[str]]:

@@ -20,30 +20,41 @@ FORMAT (``troubleshooter/signatures.toml``):
 THE PATTERN SUBSET is described and checked in ``troubleshooter.patterns``.
 
 Loading checks the file as a whole, like the tree loader: every problem, one line each,
-each naming the file and the entry id, in one ``SignatureError``.
+each naming the file and the entry id, in one ``SignatureError``. The readers take the
+checked file's compiled form (``troubleshooter.compiled``), which ``write_compiled`` writes
+(``python -m troubleshooter.signatures`` after an edit; a test fails until it is current).
 """
 
 from __future__ import annotations
 
-import functools
 import re
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .causes import CAUSES
+from .compiled import (
+    COMPILED_PATH,
+    MAX_TEXT,
+    SIGNATURES_PATH,
+    Example,
+    Signature,
+    Signatures,
+    builtin_signatures,
+    compile_pattern,
+    prepare,
+    source_stamp,
+)
 from .patterns import check_pattern
 from .signals import SIGNALS
 
-SIGNATURES_PATH = Path(__file__).parent / "signatures.toml"
-MAX_TEXT = 65536  # characters of a text read at most
+__all__ = [
+    "COMPILED_PATH", "MAX_TEXT", "SIGNATURES_PATH", "Example", "Signature", "SignatureError",
+    "Signatures", "builtin_signatures", "check_steps", "load_signatures", "prepare",
+    "write_compiled",
+]  # fmt: skip
 
-# Both readers prepare a text alike before any pattern runs (see prepare); JavaScript's half:
-JS_ASTRAL = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]"
-JS_LINE_BREAK = "\\r\\n?|[\\u2028\\u2029]"
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 STRENGTHS = ("proves", "suggests")
 CAPTURES = ("signal", "exit_code")
 
@@ -63,85 +74,9 @@ class SignatureError(ValueError):
         super().__init__("\n".join(f"{self.source}: {problem}" for problem in self.problems))
 
 
-@dataclass(frozen=True)
-class Example:
-    text: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Signature:
-    id: str
-    pattern: str
-    means: str
-    strength: str
-    examples: tuple[Example, ...]
-    front_end: str | None = None
-    signal: str | None = None
-    capture: str | None = None
-    cause: str | None = None
-    step: str | None = None
-    case_sensitive: bool = False
-    fallback: bool = False  # counts on a line only when no other entry recognised it
-    literals: tuple[str, ...] = ()  # one of these (lowercase) is in every match, or ()
-
-    @property
-    def needles(self) -> tuple[bytes, ...]:
-        """``literals`` as ASCII bytes, for a fast search."""
-        return tuple(literal.encode("ascii") for literal in self.literals)
-
-    regex: re.Pattern[str] = field(default=re.compile("(?!)"), compare=False, repr=False)
-
-    @property
-    def js_flags(self) -> str:
-        return "gm" if self.case_sensitive else "gim"
-
-    def to_json_dict(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"id": self.id, "source": self.pattern, "flags": self.js_flags}
-        for key in ("front_end", "signal", "capture", "cause", "step"):
-            if (value := getattr(self, key)) is not None:
-                entry[key] = value
-        entry["strength"] = self.strength
-        entry["means"] = self.means
-        if self.fallback:
-            entry["fallback"] = True
-        if self.literals:
-            entry["literals"] = list(self.literals)
-        return entry
-
-
-@dataclass(frozen=True)
-class Signatures:
-    entries: tuple[Signature, ...]
-    front_ends: Mapping[str, str]
-    signal_causes: Mapping[str, str]
-    source: str = ""
-
-    def by_id(self, signature_id: str) -> Signature | None:
-        return next((entry for entry in self.entries if entry.id == signature_id), None)
-
-
-SIGNATURES_DATA: dict[str, Any] | None = None  # the downloadable single file carries them here
-
-
-@functools.cache
-def builtin_signatures() -> Signatures:
-    """The package's own signatures (checked; cached for the process)."""
-    if SIGNATURES_DATA is not None:
-        return _Loader(SIGNATURES_PATH).load(SIGNATURES_DATA)
-    return load_signatures(SIGNATURES_PATH)
-
-
-def signatures_data(path: Path | str = SIGNATURES_PATH) -> dict[str, Any]:
-    """The signatures file as plain data (for the single file, which cannot read TOML)."""
-    import tomllib
-
-    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def load_signatures(path: Path | str) -> Signatures:
     """Read and check a signatures file; raise ``SignatureError`` listing every problem."""
-    import tomllib  # here, not above: the single file runs on Pythons without it
+    import tomllib
 
     path = Path(path)
     try:
@@ -151,13 +86,14 @@ def load_signatures(path: Path | str) -> Signatures:
     return _Loader(path).load(data)
 
 
-def prepare(text: str, limit: int = MAX_TEXT) -> str:
-    """The text as both readers see it: cut to ``limit`` characters, astral characters as
-    U+FFFD (JavaScript counts them twice), every line break as ``\\n``."""
-    text = text[:limit]  # an astral character is one character in Python: cut first
-    if text.isascii():
-        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-    return _LINE_BREAK.sub("\n", _ASTRAL.sub("\ufffd", text))
+def write_compiled(source: Path = SIGNATURES_PATH, target: Path = COMPILED_PATH) -> Path:
+    """Check ``source`` in full and write its compiled form, stamped, to ``target``."""
+    import json
+
+    raw = source.read_bytes()
+    compiled = load_signatures(source).to_compiled(stamp=source_stamp(raw))
+    target.write_text(json.dumps(compiled, indent=1, ensure_ascii=True) + "\n", encoding="utf-8")
+    return target
 
 
 def check_steps(signatures: Signatures, node_kinds: Mapping[str, str]) -> list[str]:
@@ -266,9 +202,8 @@ class _Loader:
                     )
                 )
             if not problems:
-                flags = re.ASCII | re.MULTILINE | (0 if case_sensitive else re.IGNORECASE)
                 try:
-                    regex = re.compile(pattern, flags)
+                    regex = compile_pattern(pattern, case_sensitive)
                 except re.error as error:
                     self.problems.append(f"{where}: pattern does not compile: {error}")
         examples = self._examples(item.get("examples"), where, regex)
@@ -277,8 +212,7 @@ class _Loader:
         return Signature(
             id=entry_id, pattern=pattern, means=means, strength=str(strength),
             examples=examples, case_sensitive=case_sensitive, fallback=fallback,
-            literals=literals, regex=regex,
-            **options,
+            literals=literals, **options,
         )  # fmt: skip
 
     def _options(
@@ -336,3 +270,18 @@ class _Loader:
                 self.problems.append(f"{where}: example {number} does not match the pattern")
             examples.append(Example(text, source))
         return tuple(examples)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m troubleshooter.signatures``: check the file, write the compiled form."""
+    try:
+        written = write_compiled()
+    except SignatureError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,9 @@ The file is made from the package's own modules, so there is nothing to keep in
 step by hand: the modules of ``MODULES`` are joined in that order, their
 imports of one another removed (the names then live in one namespace), and the
 decision tree and the message signatures written in as data, because the single
-file cannot read TOML. Module docstrings become comments.
+file cannot read TOML (as JSON in a string, which compiles fastest; the signatures in
+their compiled form, checked here at build time, so the file has no checker to run).
+Module docstrings become comments.
 ``build`` refuses modules that define the same top-level name twice, so joining
 them can never change what a name means.
 
@@ -16,7 +18,7 @@ OUT.py`` writes it anywhere. It runs on Python 3.8 and newer.
 from __future__ import annotations
 
 import ast
-import pprint
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -24,14 +26,13 @@ from typing import Any
 
 from . import __version__
 from .causes import SITE_URL
-from .signatures import signatures_data
+from .signatures import SIGNATURES_PATH, load_signatures
 
 PACKAGE = Path(__file__).parent
 MODULES = (
     "signals",
     "causes",
-    "patterns",
-    "signatures",
+    "compiled",
     "messages",
     "facts",
     "cgroup",
@@ -99,10 +100,10 @@ def build(
         if name == "causes":
             body = _replace_assignment(body, "SITE_URL", repr(site_url))
         if name == "diagnose":
-            body = _replace_assignment(body, "TREE_DATA", pprint.pformat(dict(tree), width=96))
-        if name == "signatures":
-            data = pprint.pformat(signatures_data(), width=96)
-            body = _replace_assignment(body, "SIGNATURES_DATA", data)
+            body = _replace_assignment(body, "TREE_DATA", _json_literal(dict(tree)))
+        if name == "compiled":  # checked here, at build time: the file only reads them
+            compiled = load_signatures(SIGNATURES_PATH).to_compiled()
+            body = _replace_assignment(body, "SIGNATURES_DATA", _json_literal(compiled))
         parts.append(f"\n# {'=' * 76}\n# troubleshooter/{name}.py\n# {'=' * 76}\n{body}")
     parts.append('\n\nif __name__ == "__main__":\n    sys.exit(main())\n')
     text = "".join(parts)
@@ -162,6 +163,13 @@ def _text(node: ast.stmt) -> str | None:
         value = node.value.value
         return value if isinstance(value, str) else None
     return None
+
+
+def _json_literal(data: Any) -> str:
+    """``json.loads('...')`` of ``data``: one string constant compiles far faster than the
+    same data written as Python literals, and the single file is compiled at every run."""
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"), sort_keys=False)
+    return f"json.loads({text!r})"
 
 
 def _replace_assignment(body: str, name: str, value: str) -> str:

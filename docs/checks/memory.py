@@ -89,7 +89,7 @@ def memory_check():
         kills = read(folder, "memory.events", "oom_kill")
     else:
         total = int(read(Path("/proc"), "meminfo", "MemTotal:")) * 1024
-        print(f"No memory cgroup found: the limit is the machine's memory, {size(total)}.")
+        print(f"No memory cgroup found, so no limit could be read; the machine has {size(total)}.")
         return
     shared = read(folder, "memory.stat", "shmem")
     share = ""

@@ -29,7 +29,7 @@
     echo "No /proc here (macOS?): use the notebook-cell form of this check."
   elif [ -z "$d" ]; then
     t=$(($(s MemTotal: /proc/meminfo) * 1024))
-    echo "No memory cgroup found: the limit is the machine's memory, $(g $t)."
+    echo "No memory cgroup found, so no limit could be read; the machine has $(g $t)."
   else
     echo "limit:      $(g "$l")"
     echo "in use now: $(g "$u") (programs $(g "$a"), file cache $(g "$f")," \

@@ -7,6 +7,11 @@ from ``support_email``. The value is checked once, when the configuration is
 read: an unknown key or a value that is not a string is a warning naming the
 option, and the default stands in for it.
 
+``troubleshooter_notes`` lists the environment notes to keep (``model.NOTES``; all but
+"host" by default, as for the package): each name switches on the guides'
+``{only} note_<name>`` blocks and keeps the tree's steps marked with that note.
+Remove the names your readers never meet.
+
 (The demos' ``troubleshooter_lite_pyodide`` and ``troubleshooter_lite_cache``
 are registered by ``lite/embed.py``, beside the demos they set up.)
 """
@@ -18,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx.util import logging
 
-from ..model import PLATFORM_DEFAULTS
+from ..loader import DEFAULT_NOTES
+from ..model import NOTES, PLATFORM_DEFAULTS
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PLATFORM = "troubleshooter_platform"
+NOTES_OPTION = "troubleshooter_notes"
 
 
 def _read_platform(value: Any) -> tuple[dict[str, str], list[str]]:
@@ -54,6 +61,29 @@ def platform_names(config: Config) -> dict[str, str]:
     return {**PLATFORM_DEFAULTS, **entries}
 
 
+def note_names(config: Config) -> list[str]:
+    """The environment notes switched on (unknown names left out; empty entries ignored)."""
+    value = config[NOTES_OPTION]
+    names = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+    return [name for name in names if name in NOTES]
+
+
+def _switch_on_notes(app: Sphinx, config: Config) -> None:
+    value = config[NOTES_OPTION]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)):
+        logger.warning(f"{NOTES_OPTION} must be a list of names, not {type(value).__name__}",
+                       type="troubleshooter", subtype="config")  # fmt: skip
+        return
+    for name in names:
+        if name and name not in NOTES:
+            known = ", ".join(NOTES)
+            logger.warning(f"{NOTES_OPTION}: unknown note {name!r} (known notes: {known})",
+                           type="troubleshooter", subtype="config")  # fmt: skip
+    for name in note_names(config):
+        app.tags.add(f"note_{name}")
+
+
 def _support_link(platform: dict[str, str]) -> str:
     email = platform["support_email"]
     if not email:
@@ -74,4 +104,6 @@ def _check_and_fill_substitutions(app: Sphinx, config: Config) -> None:
 def setup_config(app: Sphinx) -> None:
     # Any type: the check above names the option and says what is wrong, once.
     app.add_config_value(PLATFORM, {}, "env", types=frozenset({Any}))
+    app.add_config_value(NOTES_OPTION, list(DEFAULT_NOTES), "env", types=frozenset({Any}))
     app.connect("config-inited", _check_and_fill_substitutions)
+    app.connect("config-inited", _switch_on_notes)

@@ -1,8 +1,10 @@
 """The single-file diagnosis on the site: ``_static/troubleshooter-diagnose.py``.
 
 Each HTML build writes the file (``troubleshooter.standalone.build``) with the
-tree's prose in the configured platform names and links to ``html_baseurl``; it is
-joined again only when the package's modules or data, or those settings, changed.
+tree's prose in the configured platform names and links to ``html_baseurl``. It is
+joined again only when one of its inputs changed (the tree as this site shows it, the
+site's address, the package's top-level modules and data files); otherwise the file
+from the last build stands, untouched.
 The ``diagnose-download`` directive shows how to get it::
 
     ```{diagnose-download} link
@@ -25,10 +27,9 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
-from ..standalone import FILENAME, PACKAGE, build
-from .config import platform_names
-from .generated import made_once, write_if_changed
-from .lite.cache import file_parts
+from ..standalone import FILENAME, build
+from .config import note_names, platform_names
+from .generated import made_once, package_parts, write_if_changed
 from .shared import tree_code
 
 if TYPE_CHECKING:
@@ -93,30 +94,23 @@ def depart_download_link_html(translator: HTML5Translator, node: download_link) 
     translator.body.append("</a>")
 
 
-def _inputs(app: Sphinx) -> list[bytes]:
-    """All that goes into the file: the package's top-level modules (the joined ones and the
-    tree loader), its data files, the platform names and the site's address."""
-    sources = sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("*.toml"), PACKAGE / "trees"])
-    names = json.dumps(platform_names(app.config), sort_keys=True)
-    return [*file_parts(sources, PACKAGE), names.encode(), site_url(app.config).encode()]
-
-
 def _write_file(app: Sphinx, exception: Exception | None) -> None:
-    """Write the file into ``_static/``; joined again only when one of its inputs changed."""
+    """Write the file into ``_static/``; joined again only when what goes into it changed:
+    the tree as this site shows it, the site's address, the package's modules and data."""
     if exception or app.builder.format != "html":
         return
     from ..loader import load_builtin
     from ..model import TreeError
 
-    def make() -> bytes:
-        tree = load_builtin("kernel-terminated", platform_names(app.config)).to_json_dict()
-        return build(tree, site_url(app.config)).encode("utf-8")
-
     try:
-        text = made_once(app, FILENAME, _inputs(app), make)
+        names, notes = platform_names(app.config), note_names(app.config)
+        tree = load_builtin("kernel-terminated", names, notes).to_json_dict()
     except TreeError as error:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
+    url = site_url(app.config)
+    inputs = [json.dumps(tree, sort_keys=True).encode(), url.encode(), *package_parts()]
+    text = made_once(app, FILENAME, inputs, lambda: build(tree, url).encode("utf-8"))
     write_if_changed(Path(app.outdir) / STATIC_PATH, text)
 
 

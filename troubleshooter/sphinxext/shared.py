@@ -19,7 +19,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from .. import loader, model
 from ..model import Tree
-from .config import platform_names
+from .config import note_names, platform_names
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -39,12 +39,13 @@ def add_static_dir(app: Sphinx, directory: Path = STATIC_DIR) -> None:
 def load_tree_argument(argument: str, env: BuildEnvironment) -> Tree:
     """A built-in tree id, or a path to a ``.toml`` file relative to the source directory.
 
-    Platform names in the tree's prose come from ``troubleshooter_platform``.
+    Platform names in the tree's prose come from ``troubleshooter_platform``, the
+    environment notes kept in its steps from ``troubleshooter_notes``.
     """
-    platform = platform_names(env.config)
+    platform, notes = platform_names(env.config), note_names(env.config)
     if argument.endswith(".toml") or "/" in argument:
-        return loader.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform)
-    return loader.load_builtin(argument, platform)
+        return loader.load_tree(Path(env.srcdir) / argument.lstrip("/"), platform, notes)
+    return loader.load_builtin(argument, platform, notes)
 
 
 def anchor(node_id: str) -> str:

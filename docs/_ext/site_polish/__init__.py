@@ -10,6 +10,7 @@ CSS and markup stay as the theme writes them.
 - ``lean_markup``: inline code without a ``<span>`` per word;
 - ``a11y``: fixes for markup Sphinx and furo write (axe-core rules);
 - ``copybutton``: copy buttons on code blocks, and ``static/site.css``;
+- ``sitemap``: every page in sphinx-sitemap's ``sitemap.xml`` after a rebuild too;
 - ``templates``: Sphinx's template loader with a cache of compiled templates
   (``template_bridge`` in ``conf.py``), for faster rebuilds.
 """
@@ -24,6 +25,7 @@ from .defer_scripts import setup_defer_scripts
 from .lean_markup import setup_lean_markup
 from .minify import setup_minify
 from .purge_css import setup_purge_css
+from .sitemap import setup_sitemap
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -36,4 +38,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     setup_lean_markup(app)
     setup_copybutton(app)
     setup_a11y(app)
+    setup_sitemap(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

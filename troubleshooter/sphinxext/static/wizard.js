@@ -55,6 +55,19 @@
     return text.slice(start, end);
   }
 
+  /** The number of the line holding position `at`. @param {number[]} starts (each line's
+   * start, then one past the end) @param {number} at */
+  function lineOf(starts, at) {
+    let low = 0;
+    let high = starts.length - 1;
+    while (high - low > 1) {
+      const middle = (low + high) >> 1;
+      if (starts[middle] <= at) low = middle;
+      else high = middle;
+    }
+    return low;
+  }
+
   /** Applies the compiled signatures (ReaderData) exactly as troubleshooter/messages.py does. */
   class Reader {
     /** @param {ReaderData} data */
@@ -107,8 +120,11 @@
      * @param {string} text @returns {Reading} */
     read(text, limit = this.data.limit) {
       const prepared = this.prepare(text, limit);
-      const lowered = prepared.toLowerCase();
       const lines = prepared.split("\n");
+      const lowered = prepared.toLowerCase(); // holds an (ASCII) literal wherever Python's does
+      const starts = [0];
+      for (let at = prepared.indexOf("\n"); at !== -1; at = prepared.indexOf("\n", at + 1)) starts.push(at + 1);
+      starts.push(prepared.length + 1);
       /** @type {[number, number, Recognised][]} */
       const found = [];
       let death = NO_DEATH;
@@ -120,22 +136,20 @@
       let suggesting = null;
       this.entries.forEach((entry, rank) => {
         if (entry.literals && !entry.literals.some((literal) => lowered.includes(literal))) return;
+        // One pass of the regex over the whole text (no match crosses a line, so this finds
+        // what Python's run over the lines holding a literal finds); a line counts once.
         /** @type {number[]} */
         const matched = [];
-        let line = 0;
-        let countedTo = 0;
-        entry.regex.lastIndex = 0;
-        for (let match = entry.regex.exec(prepared); match; match = entry.regex.exec(prepared)) {
-          for (let at = prepared.indexOf("\n", countedTo); at !== -1 && at < match.index; at = prepared.indexOf("\n", at + 1)) {
-            line += 1;
-          }
-          countedTo = match.index;
+        const regex = entry.regex;
+        regex.lastIndex = 0;
+        for (let match = regex.exec(prepared); match; match = regex.exec(prepared)) {
           const candidate = this.death(entry, match);
           if (entry.capture && candidate === NO_DEATH) continue;
-          if (death === NO_DEATH && candidate !== NO_DEATH) death = candidate;
-          if (matched.length && matched[matched.length - 1] === line) continue;
-          matched.push(line);
+          if (death === NO_DEATH) death = candidate;
+          const number = lineOf(starts, match.index);
+          matched.push(number);
           if (matched.length >= this.data.max_lines) break;
+          regex.lastIndex = starts[number + 1];
         }
         if (!matched.length) return;
         frontEnd = frontEnd ?? entry.front_end ?? null;
