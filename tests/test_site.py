@@ -258,7 +258,8 @@ def test_every_custom_property_a_stylesheet_reads_is_still_set(site):
 
 
 def test_inline_code_is_one_element_with_its_spacing(tmp_path):
-    """Inline code reads as written, without a <span> per word; keys stay <kbd>."""
+    """Inline code reads as written, without a <span> per word; keys stay <kbd>; links and
+    code blocks keep their text without the wrappers nothing styles."""
     source = tmp_path / "source"
     source.mkdir()
     (source / "conf.py").write_text(
@@ -267,7 +268,9 @@ def test_inline_code_is_one_element_with_its_spacing(tmp_path):
         encoding="utf-8",
     )
     (source / "index.rst").write_text(
-        "Title\n=====\n\nRun ``kill  -9 <pid>`` or press :kbd:`Ctrl+C`.\n", encoding="utf-8"
+        ".. _top:\n\nTitle\n=====\n\nRun ``kill  -9 <pid>`` or press :kbd:`Ctrl+C`; see :ref:`top`."
+        "\n\n.. code-block:: python\n\n   a = 1\n",
+        encoding="utf-8",
     )
     out = tmp_path / "html"
     result = subprocess.run(
@@ -281,6 +284,8 @@ def test_inline_code_is_one_element_with_its_spacing(tmp_path):
     assert '<code class="docutils literal notranslate">kill&#160; -9 &lt;pid&gt;</code>' in page
     key = '<kbd class="kbd docutils literal notranslate">{}</kbd>'
     assert key.format("Ctrl") + "+" + key.format("C") in page  # Sphinx's own keys
+    assert '<a class="reference internal" href="#top">Title</a>' in page
+    assert '<span class="n">a</span> <span class="o">=</span> <span class="mi">1</span>' in page
 
 
 HOST_PAGES = [*sorted(GUIDE_LABELS), "howto/checks.html", "troubleshooter.html", "index.html"]
