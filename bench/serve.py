@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import email.utils
 import gzip
 import http.server
+import mimetypes
 import os
 import socket
 import subprocess
@@ -37,7 +39,13 @@ GZIP_LEVEL = 6  # nginx and most hosts use a middle level, not the smallest outp
 
 
 class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files like ``http.server`` but gzips compressible ones for clients that accept it."""
+    """Serves files like ``http.server`` but gzips compressible ones for clients that accept it.
+
+    Like a static host, it compresses each file once (nginx's ``gzip_static``, a CDN's edge
+    cache), not on every request, and answers a conditional request (``If-None-Match``,
+    ``If-Modified-Since``) with 304 when the file is unchanged. Like nginx's defaults it sends
+    ``ETag`` and ``Last-Modified`` but no ``Cache-Control``: how long a browser may reuse a
+    response without asking is its own heuristic."""
 
     def send_head(self):  # type: ignore[override]
         path = Path(self.translate_path(self.path))
@@ -50,18 +58,61 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         ctype = self.guess_type(str(path))
         if not (accepts and path.is_file() and ctype.startswith(COMPRESSIBLE)):
             return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)
+        stat = path.stat()
+        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}-gzip"'
+        modified = int(stat.st_mtime)
+        if self._unchanged(etag, modified):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Vary", "Accept-Encoding")
+            self.end_headers()
+            return None
+        body = compressed(path)
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Last-Modified", self.date_time_string(int(path.stat().st_mtime)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", self.date_time_string(modified))
         self.end_headers()
         return _BytesFile(body)
 
+    def _unchanged(self, etag: str, modified: int) -> bool:
+        """Whether the request's validators still match the file (RFC 9110, 13.1)."""
+        tags = self.headers.get("If-None-Match")
+        if tags is not None:
+            return etag in (tag.strip().removeprefix("W/") for tag in tags.split(","))
+        since = self.headers.get("If-Modified-Since")
+        if since is None:
+            return False
+        try:
+            return modified <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+_COMPRESSED: dict[tuple[Path, int, int], bytes] = {}
+
+
+def compressed(path: Path) -> bytes:
+    """The gzip body of ``path``, compressed once per version of the file."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _COMPRESSED:
+        _COMPRESSED[key] = gzip.compress(path.read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)
+    return _COMPRESSED[key]
+
+
+def precompress(directory: Path) -> None:
+    """Compress every compressible file under ``directory`` before any reader asks, as a
+    host that stores the compressed copies (or a CDN that has seen them) does."""
+    for path in directory.rglob("*"):
+        if path.is_file() and (mimetypes.guess_type(path)[0] or "").startswith(COMPRESSIBLE):
+            compressed(path)
 
 
 class _BytesFile:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -132,3 +133,25 @@ def test_the_gzip_server_compresses_text_like_a_static_host(tmp_path):
         with urllib.request.urlopen(request) as response:
             assert response.headers["Content-Encoding"] is None
             assert len(response.read()) == 2004
+
+
+def test_the_gzip_server_answers_an_unchanged_file_with_304(tmp_path):
+    (tmp_path / "app.js").write_text("console.log('kernel died');\n" * 200)
+    with serve.serve(tmp_path, compressed=True) as base:
+        request = urllib.request.Request(base + "app.js", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request) as response:
+            etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+            assert response.headers["Content-Encoding"] == "gzip"
+        for validator in ({"If-None-Match": etag}, {"If-Modified-Since": modified}):
+            again = urllib.request.Request(
+                base + "app.js", headers={"Accept-Encoding": "gzip", **validator}
+            )
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(again)
+            assert answer.value.code == 304
+        (tmp_path / "app.js").write_text("console.log('changed');\n")
+        changed = urllib.request.Request(
+            base + "app.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+        )
+        with urllib.request.urlopen(changed) as response:
+            assert gzip.decompress(response.read()) == b"console.log('changed');\n"

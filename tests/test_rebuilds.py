@@ -12,8 +12,10 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import copy_of_root
+from sphinx.errors import ExtensionError
 
 from troubleshooter.signatures import SIGNATURES_PATH
 from troubleshooter.standalone import FILENAME
@@ -50,6 +52,20 @@ def test_an_edited_signatures_file_reaches_the_wizard(make_app, sphinx_test_temp
     assert second.warning.getvalue() == ""
 
 
+def test_a_signatures_file_broken_after_a_good_build_stops_the_next(make_app, sphinx_test_tempdir):
+    """The check that the first build passed is skipped only while the file stays as it was."""
+    source = copy_of_root(sphinx_test_tempdir, "wizard", "signatures-broken")
+    signatures = source / "signatures.toml"
+    shutil.copy(SIGNATURES_PATH, signatures)
+    build(make_app, source, troubleshooter_signatures=str(signatures))
+    build(make_app, source, troubleshooter_signatures=str(signatures))  # unchanged: no error
+
+    text = signatures.read_text("utf-8")
+    signatures.write_text(text.replace('id = "cocalc-signal"', 'id = "Not An Id"'), "utf-8")
+    with pytest.raises(ExtensionError, match=re.escape(str(signatures))):
+        build(make_app, source, troubleshooter_signatures=str(signatures))
+
+
 def test_an_edited_tree_reaches_the_wizard_and_its_text(make_app, sphinx_test_tempdir):
     source = copy_of_root(sphinx_test_tempdir, "wizard", "tree-edit")
     build(make_app, source)
@@ -78,10 +94,10 @@ def test_the_single_file_is_rewritten_only_when_its_inputs_change(make_app, sphi
     assert "https://two.example/" in text
     assert "https://one.example/" not in text
 
-    assert "Example Hub" not in text
-    hub = {"service": "Example Hub"}
+    assert "whole example pod" not in text
+    hub = {"unit": "example pod"}
     build(make_app, source, html_baseurl="https://two.example/", troubleshooter_platform=hub)
-    assert "Example Hub" in target.read_text("utf-8")  # the tree's prose names the service
+    assert "whole example pod" in target.read_text("utf-8")  # the tree's prose names the unit
 
 
 POLISH_CONF = f"""

@@ -27,10 +27,9 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 from ..causes import SITE_URL
-from ..standalone import FILENAME, PACKAGE, build
+from ..standalone import FILENAME, build
 from .config import note_names, platform_names
-from .generated import made_once, write_if_changed
-from .lite.cache import file_parts
+from .generated import made_once, package_parts, write_if_changed
 from .shared import tree_code
 
 if TYPE_CHECKING:
@@ -110,9 +109,7 @@ def _write_file(app: Sphinx, exception: Exception | None) -> None:
         logger.warning("%s: not written: %s", FILENAME, error, type="troubleshooter")
         return
     url = site_url(app.config)
-    package = sorted(path for path in PACKAGE.iterdir() if path.is_file())
-    inputs = [json.dumps(tree, sort_keys=True).encode(), url.encode()]
-    inputs += file_parts(package, PACKAGE)
+    inputs = [json.dumps(tree, sort_keys=True).encode(), url.encode(), *package_parts()]
     text = made_once(app, FILENAME, inputs, lambda: build(tree, url).encode("utf-8"))
     write_if_changed(Path(app.outdir) / STATIC_PATH, text)
 

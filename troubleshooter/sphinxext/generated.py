@@ -19,12 +19,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .lite.cache import digest
+from .lite.cache import digest, file_parts
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 FOLDER = "troubleshooter-generated"
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def package_parts() -> list[bytes]:
+    """Every top-level file of the package, its modules and its data (the trees aside): in
+    a digest, what stands for the package's code and data, for what is made from them."""
+    return file_parts(sorted(path for path in PACKAGE.iterdir() if path.is_file()), PACKAGE)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

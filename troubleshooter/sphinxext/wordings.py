@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
@@ -22,17 +23,21 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 from ..causes import CAUSES
-from ..loader import load_builtin
+from ..loader import TREES_DIR, load_builtin
 from ..messages import front_end_names
 from ..model import Question
 from ..signatures import SIGNATURES_PATH, Signature, Signatures, check_steps, load_signatures
 from .config import platform_names
+from .generated import package_parts
+from .lite.cache import digest
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
 SHOWN = 110  # characters of an example shown in the table
+TREE_ID = "kernel-terminated"  # the tree whose steps the signatures name
+CHECKED = "troubleshooter_signatures_checked"
 
 
 @functools.lru_cache(maxsize=8)
@@ -49,25 +54,41 @@ def _stamp(path: str) -> tuple[int, int]:
     return (status.st_mtime_ns, status.st_size)
 
 
+def _signatures_path(config: Config) -> str:
+    return str(getattr(config, "troubleshooter_signatures", "") or SIGNATURES_PATH)
+
+
 def site_signatures(config: Config) -> Signatures:
     """The signatures this site reads messages with (``troubleshooter_signatures``)."""
-    path = str(getattr(config, "troubleshooter_signatures", "") or SIGNATURES_PATH)
+    path = _signatures_path(config)
     return _load(path, _stamp(path))
 
 
 def check_signatures(app: Sphinx) -> None:
-    """Stop the build on a broken signatures file, naming the file and the entries."""
+    """Stop the build on a broken signatures file, naming the file and the entries.
+
+    A build with the same signatures file, tree and package as the last one checked (its
+    digest is kept in the environment) skips the check: a no-op rebuild reads neither.
+    """
+    try:
+        files = [Path(_signatures_path(app.config)), TREES_DIR / f"{TREE_ID}.toml"]
+        checked = digest(*[file.read_bytes() for file in files], *package_parts())
+    except OSError:
+        checked = ""  # load_signatures below names the file that cannot be read
+    if checked and getattr(app.env, CHECKED, None) == checked:
+        return
     try:
         signatures = site_signatures(app.config)
     except ValueError as error:  # SignatureError: every problem, each with file and id
         raise ExtensionError(str(error)) from None
-    tree = load_builtin("kernel-terminated")
+    tree = load_builtin(TREE_ID)
     kinds = {
         node_id: "question" if isinstance(node, Question) else "outcome"
         for node_id, node in tree.nodes.items()
     }
     if problems := check_steps(signatures, kinds):
         raise ExtensionError("\n".join(f"{signatures.source}: {p}" for p in problems))
+    setattr(app.env, CHECKED, checked)
 
 
 class MessageTable(SphinxDirective):

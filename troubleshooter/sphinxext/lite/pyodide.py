@@ -3,8 +3,10 @@ another host for it.
 
 - Pyodide's core comes from ``npm pack pyodide@VERSION``, at the version the Pyodide kernel pins;
 - the pure-Python wheels the kernel needs come from ``pip download --only-binary=:all:
-  --no-deps``, at the versions Pyodide's own lock names; the lock is cut down to them and its
-  ``file_name`` and ``sha256`` rewritten for the files shipped;
+  --no-deps``, at the versions Pyodide's own lock names (a newer IPython, which starts faster,
+  is the one exception); the lock is cut down to them and its ``file_name`` and ``sha256``
+  rewritten for the files shipped;
+- what only IPython's terminal uses stays in the lock but out of the kernel's start;
 - the wheels bundled with the kernel extension (piplite, pyodide-kernel, an ipykernel shim) join
   the lock, so that Pyodide loads every kernel package at once while it starts, instead of one
   after the other;
@@ -54,6 +56,14 @@ PLACEHOLDER_VERSION = "0+omitted"
 BUNDLED_WHEELS = ("piplite", "pyodide-kernel", "ipykernel")
 # Not in Pyodide's lock and not bundled: fetched from the package index.
 EXTRA_WHEELS = {"comm": "0.2.3"}
+# Newer than Pyodide's lock, from the package index. IPython 9.12 imports its terminal with
+# `import IPython` (prompt_toolkit and its own terminal code: some 130 modules, 0.4 s at each
+# kernel start); from 9.16 on it does so only when a terminal is asked for. Their requirements
+# come from the wheels' own metadata.
+NEWER_WHEELS = {"ipython": "9.18.1", "ipython-pygments-lexers": "1.1.1"}
+# In the lock, so that a cell importing them gets them, but not loaded at kernel start: only
+# IPython's terminal needs them, and a kernel never starts one.
+NOT_AT_START = ("prompt-toolkit", "wcwidth")
 # Loaded by Pyodide while it starts; the kernel then skips installing each in turn.
 PRELOAD = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "ipython", "jedi")
 CODE = ("pyodide.py", "bytecode.py", "bytecode.mjs")
@@ -90,6 +100,8 @@ def pyodide_key() -> str:
         "jupyterlite-pyodide-kernel": version("jupyterlite-pyodide-kernel"),
         "pyodide": pyodide_version(),
         "extra": EXTRA_WHEELS,
+        "newer": NEWER_WHEELS,
+        "not_at_start": NOT_AT_START,
         "preload": PRELOAD,
         "placeholders": PLACEHOLDERS,
     }
@@ -187,14 +199,18 @@ def fetch_wheels(pins: dict[str, str], downloads: Path, python: str, log: Log) -
 # --- the Pyodide distribution ------------------------------------------------------------
 
 
-def lock_closure(lock: dict[str, Any], roots: tuple[str, ...]) -> list[str]:
-    """``roots`` and everything they depend on in a Pyodide lock, by normalized name."""
+def lock_closure(
+    lock: dict[str, Any], roots: tuple[str, ...], leave_out: tuple[str, ...] = ()
+) -> list[str]:
+    """``roots`` and everything they depend on in a Pyodide lock, by normalized name, but
+    for what ``leave_out`` names."""
     packages = {normalise(name): entry for name, entry in lock["packages"].items()}
     seen: list[str] = []
     pending = [normalise(root) for root in roots]
+    left_out = {normalise(name) for name in leave_out}
     while pending:
         name = pending.pop()
-        if name in seen:
+        if name in seen or name in left_out:
             continue
         if name not in packages:
             raise LiteUnavailable(f"Pyodide's lock has no package {name!r}")
@@ -283,9 +299,14 @@ def stage_pyodide(target: Path, downloads: Path, log: Log) -> list[str]:
                 raise LiteUnavailable(f"the npm pyodide package has no {name}")
             (target / name).write_bytes(member.read())
     lock = json.loads((target / PYODIDE_LOCK).read_text("utf-8"))
-    packages = {normalise(name): entry for name, entry in lock["packages"].items()}
-    needed = lock_closure(lock, LOCK_ROOTS)
     python = ".".join(lock["info"]["python"].split(".")[:2])
+    newer = {normalise(name): pin for name, pin in NEWER_WHEELS.items()}
+    for name, wheel in fetch_wheels(newer, downloads, python, log).items():
+        entry = _lock_entry(wheel, base=lock["packages"].get(lock_name(name)), imports=[name])
+        entry |= {"version": newer[name], "depends": [lock_name(d) for d in _requires(wheel)]}
+        lock["packages"][lock_name(name)] = entry
+    packages = {normalise(name): entry for name, entry in lock["packages"].items()}
+    needed = lock_closure(lock, LOCK_ROOTS, leave_out=PLACEHOLDERS)
     extra = {normalise(name): pin for name, pin in EXTRA_WHEELS.items()}
     wheels = fetch_wheels(
         {name: packages[name]["version"] for name in needed} | extra, downloads, python, log
@@ -304,6 +325,10 @@ def stage_pyodide(target: Path, downloads: Path, log: Log) -> list[str]:
         entries[lock_name(name)] = _lock_entry(target / wheel.name, base=base, imports=[name])
     for name in PLACEHOLDERS:
         entries[lock_name(name)] = _lock_entry(placeholder_wheel(name, target))
+    later = {normalise(name) for name in NOT_AT_START}
+    for entry in entries.values():
+        if normalise(entry["name"]) not in later:
+            entry["depends"] = [dep for dep in entry["depends"] if normalise(dep) not in later]
     lock["packages"] = dict(sorted(entries.items()))
     (target / PYODIDE_LOCK).write_text(json.dumps(lock, indent=1), "utf-8")
     return [entry["file_name"] for entry in entries.values()]

@@ -42,9 +42,17 @@ RECIPE = 1
 
 # Fallback font formats no current browser asks for when a woff2 is listed first.
 FONT_FALLBACKS = (".eot", ".ttf", ".woff", ".svg")
-# Notebook commands the REPL app cannot use: without a notebook the plugin fails at start and
-# logs an error in the reader's console. Disabled in the REPL's own jupyter-lite.json.
-REPL_DISABLED = ["@jupyterlab/codemirror-extension:commands"]
+# Disabled in the REPL's own jupyter-lite.json:
+# - notebook commands the REPL app cannot use: without a notebook the plugin fails at start
+#   and logs an error in the reader's console;
+# - the service worker, which syncs the kernel's files with JupyterLite's and serves input():
+#   a REPL demo uses neither, and it costs every start some 0.5 s of CPU (its registration,
+#   every request passed through it, a synchronous round trip through it for each import
+#   while the kernel starts). The notebook app keeps it.
+REPL_DISABLED = [
+    "@jupyterlab/codemirror-extension:commands",
+    "@jupyterlite/application-extension:service-worker-manager",
+]
 # Options jupyterlite_build_command_options may not set: the build decides them.
 OWN_OPTIONS = ("contents", "output-dir", "lite-dir", "apps")
 STAMP_FILE = ".troubleshooter-lite"
