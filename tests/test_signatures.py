@@ -190,8 +190,8 @@ def test_a_source_edited_after_compiling_is_checked_in_full(tmp_path: Path, monk
     edited.write_text(text.replace("pattern = 'OMP: Error #15\\b'", "pattern = '(OMP+)+'"), "utf-8")
     stale = tmp_path / "signatures.compiled.json"
     stale.write_text(COMPILED_PATH.read_text(encoding="utf-8"), "utf-8")
-    monkeypatch.setattr(compiled, "SIGNATURES_PATH", edited)
-    monkeypatch.setattr(compiled, "COMPILED_PATH", stale)
+    monkeypatch.setattr(compiled, "SIGNATURES_FILE", str(edited))
+    monkeypatch.setattr(compiled, "COMPILED_FILE", str(stale))
     compiled.builtin_signatures.cache_clear()
     try:
         with pytest.raises(SignatureError, match=re.escape(f"{edited}: signature 'omp-error-15'")):

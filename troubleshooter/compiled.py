@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-SIGNATURES_PATH = Path(__file__).parent / "signatures.toml"
-COMPILED_PATH = Path(__file__).parent / "signatures.compiled.json"
+# plain strings: pathlib costs the single file a few milliseconds of imports at every start
+SIGNATURES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "signatures.toml")
+COMPILED_FILE = os.path.join(os.path.dirname(SIGNATURES_FILE), "signatures.compiled.json")
 COMPILED_FORMAT = 1
 MAX_TEXT = 65536  # characters of a text read at most
 
@@ -164,17 +165,18 @@ def builtin_signatures() -> Signatures:
         return Signatures.from_compiled(SIGNATURES_DATA, "troubleshooter/signatures.toml")
     compiled = _current_compiled()
     if compiled is not None:
-        return Signatures.from_compiled(compiled, str(SIGNATURES_PATH))
+        return Signatures.from_compiled(compiled, SIGNATURES_FILE)
     from .signatures import load_signatures  # the source changed since it was compiled
 
-    return load_signatures(SIGNATURES_PATH)
+    return load_signatures(SIGNATURES_FILE)
 
 
 def _current_compiled() -> dict[str, Any] | None:
     """The compiled file's data if it was made from the source as it is now, else ``None``."""
     try:
-        stamp = source_stamp(SIGNATURES_PATH.read_bytes())
-        data = json.loads(COMPILED_PATH.read_text(encoding="utf-8"))
+        with open(SIGNATURES_FILE, "rb") as source, open(COMPILED_FILE, "rb") as compiled:
+            stamp = source_stamp(source.read())
+            data = json.loads(compiled.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != COMPILED_FORMAT:

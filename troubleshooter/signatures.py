@@ -35,9 +35,9 @@ from typing import Any
 
 from .causes import CAUSES
 from .compiled import (
-    COMPILED_PATH,
+    COMPILED_FILE,
     MAX_TEXT,
-    SIGNATURES_PATH,
+    SIGNATURES_FILE,
     Example,
     Signature,
     Signatures,
@@ -55,6 +55,8 @@ __all__ = [
     "write_compiled",
 ]  # fmt: skip
 
+SIGNATURES_PATH = Path(SIGNATURES_FILE)
+COMPILED_PATH = Path(COMPILED_FILE)
 STRENGTHS = ("proves", "suggests")
 CAPTURES = ("signal", "exit_code")
 
