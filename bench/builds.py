@@ -33,9 +33,11 @@ def sphinx_build(confdir: Path, out: Path, *, strict: bool = False) -> tuple[flo
     if strict:
         command.append("-W")
     command += ["-c", str(confdir), str(confdir / "docs"), str(out)]
-    start = time.perf_counter()
-    env = {**os.environ}
+    # Byte code is written and reused, as in a writer's checkout (this machine sets
+    # PYTHONDONTWRITEBYTECODE, which had every build of the copy compile the package anew).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.setdefault("TROUBLESHOOTER_LITE_CACHE", str(ROOT / ".cache" / "lite"))
+    start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     warnings = [line for line in result.stderr.splitlines() if "WARNING" in line or "ERROR" in line]

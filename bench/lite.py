@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import statistics
 import tempfile
@@ -80,6 +81,31 @@ def _server(site: Path, *, compressed: bool) -> Iterator[tuple[str, list]]:
         httpd.server_close()
 
 
+def _browser_cpu() -> float | None:
+    """CPU seconds used so far by this process's descendants (the browser and its helpers),
+    from /proc; None where there is no /proc. Less hostage to a shared machine than wall time:
+    what the start costs, not how long other work made it wait."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for folder in proc.iterdir():
+        if not folder.name.isdigit():
+            continue
+        try:  # fields after the command's closing parenthesis: ppid is the 2nd, utime 12th
+            fields = (folder / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has ended
+            continue
+        parents[int(folder.name)] = int(fields[1])
+        used[int(folder.name)] = (int(fields[11]) + int(fields[12])) / tick
+    ours = {os.getpid()}
+    while grown := {pid for pid, parent in parents.items() if parent in ours} - ours:
+        ours |= grown
+    return sum(used[pid] for pid in ours - {os.getpid()})
+
+
 def _start_demo(page, base: str, sent: list, *, reload: bool = True) -> dict[str, Any]:
     """Open the page, point at the first demo's button, press it, wait for output; the cost.
 
@@ -92,6 +118,7 @@ def _start_demo(page, base: str, sent: list, *, reload: bool = True) -> dict[str
     frame_id = section.get_attribute("id")
     button = section.locator(".memory-demo-button")
     page.mouse.move(0, 0)  # away first, so that arriving on the button is a new intent
+    cpu_before = _browser_cpu()
     intent = time.perf_counter()
     button.hover()
     page.wait_for_timeout(DWELL_S * 1000)
@@ -101,8 +128,12 @@ def _start_demo(page, base: str, sent: list, *, reload: bool = True) -> dict[str
         timeout=TIMEOUT_MS
     )
     finished = time.perf_counter()
+    cpu_after = _browser_cpu()
     during = [(path, size) for moment, path, size in sent if intent <= moment <= finished]
     return {
+        "cpu_seconds": (
+            None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 2)
+        ),
         "seconds": round(finished - started, 2),
         "intent_seconds": round(finished - intent, 2),
         "bytes": sum(size for _, size in during),
@@ -138,6 +169,11 @@ def _warm_run(playwright, base: str, sent: list) -> dict[str, Any]:
         finally:
             context.close()
             sent.clear()
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -199,6 +235,8 @@ def measure(site: Path, runs: int) -> dict[str, Any]:
         "requests_to_output": int(statistics.median(run["requests"] for run in fresh)),
         "lite_requests_before_click": max(run["lite_requests_before_click"] for run in fresh),
         "intent_to_output_s": statistics.median(run["intent_seconds"] for run in fresh),
+        "cpu_to_output_s": _median_or_none([run["cpu_seconds"] for run in fresh]),
+        "cpu_to_output_warm_s": warm["cpu_seconds"],
         "click_to_output_warm_s": warm["seconds"],
         "bytes_to_output_warm": warm["bytes"],
         "click_to_output_uncompressed_s": plain["seconds"],

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from troubleshooter.sphinxext import demos
+from troubleshooter.sphinxext.lite.pyodide import NOT_AT_START
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +90,10 @@ def test_a_demo_runs_in_the_browser_and_prints_its_expected_output(
     expect(section.get_by_role("status")).to_contain_text("The demo ran")
 
     assert any(_is_lite(url) and url.endswith("pyodide.asm.wasm") for url in requests)
+    # What the kernel does not load at start is not fetched for it either.
+    later = {name.replace("-", "_") for name in NOT_AT_START}
+    wheels = [url.rsplit("/", 1)[1] for url in requests if url.endswith(".whl")]
+    assert wheels and [wheel for wheel in wheels if wheel.split("-")[0] in later] == []
     assert _outside(requests) == []
     assert page_log.console_errors == [] and page_log.page_errors == []
 

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "troubleshooter.html"
 OUTSIDE = re.compile(r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)")
 GUIDE = "howto/jupyter-kernel-terminated.html"
-PLATFORM = runpy.run_path(str(ROOT / "conf.py"))["troubleshooter_platform"]
-TREE = load_builtin("kernel-terminated", PLATFORM)
+CONF = runpy.run_path(str(ROOT / "conf.py"))
+PLATFORM = CONF["troubleshooter_platform"]
+TREE = load_builtin("kernel-terminated", PLATFORM, CONF["troubleshooter_notes"])  # as the site
 CORPUS = tomllib.loads((ROOT / "tests" / "messages" / "corpus.toml").read_text("utf-8"))["message"]
 EXAMPLES = [
     example.text for entry in load_signatures(SIGNATURES_PATH).entries for example in entry.examples

@@ -20,11 +20,14 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = "howto/jupyter-kernel-terminated.html"
-PLATFORM = runpy.run_path(str(ROOT / "conf.py"))["troubleshooter_platform"]
-TREE = load_builtin("kernel-terminated", PLATFORM)
+CONF = runpy.run_path(str(ROOT / "conf.py"))
+PLATFORM = CONF["troubleshooter_platform"]
+TREE = load_builtin("kernel-terminated", PLATFORM, CONF["troubleshooter_notes"])  # as the site
 
 # user -> (the words of each answer they pick, in order; the outcome they must reach;
 #          words its steps must hold for them)
+# Most readers need five clicks at most; a route that must check more says how many here.
+LONGER = {"5c the same, following the commands: the pod's restart reset the counters": 7}
 SCENARIOS = {
     "1 CoCalc, SIGKILL, six notebooks open while grading": (
         ["names signal SIGKILL", "went up across the crash", "other kernels together"],
@@ -60,6 +63,19 @@ SCENARIOS = {
     "5b the same, from 'everything stopped at once'": (
         [
             "Every notebook and terminal",
+            "stopped for memory",
+            "only this notebook",
+            "One cell takes memory",
+        ],
+        "oom-one-big-step",
+        "hub",
+    ),
+    "5c the same, following the commands: the pod's restart reset the counters": (
+        [
+            "only says the kernel died",
+            "no lines at all",
+            "stayed the same",
+            "perhaps while I was away",
             "stopped for memory",
             "only this notebook",
             "One cell takes memory",
@@ -129,7 +145,7 @@ def test_each_reader_reaches_the_right_outcome(page, server, user: str) -> None:
     steps = " ".join(page.locator(".ts-step ol li").all_inner_texts())
     assert advice.lower() in steps.lower(), (user, advice)
     assert f"step={outcome_id}" in page.url
-    assert clicks == len(answers) <= 5
+    assert clicks == len(answers) <= LONGER.get(user, 5)
 
 
 @pytest.mark.parametrize("width", [360, 390])
@@ -154,3 +170,37 @@ def test_command_boxes_keep_their_width_on_a_phone(browser, server, width: int) 
         assert overflow <= 0
     finally:
         context.close()
+
+
+def test_back_to_top_leaves_the_trail_visible_on_a_phone(browser, server) -> None:
+    """Furo's "Back to top" pill sat over the wizard's trail at 390 px (scenarios review)."""
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{server}{GUIDE}?step=kernel-count&path=sigkill.at-limit", wait_until="load")
+        phone.wait_for_selector(".ts-app .ts-trail li")
+        phone.evaluate("window.scrollTo({ top: document.body.scrollHeight, behavior: 'instant' })")
+        phone.wait_for_timeout(400)
+        # scroll back up until the trail sits just under the header, as after an answer
+        phone.evaluate(TRAIL_UNDER_HEADER)
+        phone.wait_for_timeout(400)
+        pill = phone.locator(".back-to-top")
+        assert pill.is_visible()  # Furo shows it while the reader scrolls up
+        box = pill.bounding_box()
+        trail = phone.locator(".ts-app .ts-trail").bounding_box()
+        assert box is not None and trail is not None
+        below = box["y"] >= trail["y"] + trail["height"]
+        above = box["y"] + box["height"] <= trail["y"]
+        assert below or above, (box, trail)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 800  # still on the screen
+    finally:
+        context.close()
+
+
+TRAIL_UNDER_HEADER = """() => {
+    const trail = document.querySelector(".ts-app .ts-trail");
+    const header = document.querySelector(".mobile-header");
+    const room = header ? header.getBoundingClientRect().bottom : 0;
+    const top = window.scrollY + trail.getBoundingClientRect().top - room - 4;
+    window.scrollTo({ top, behavior: "instant" });
+}"""

@@ -132,7 +132,8 @@ def test_the_site_ships_the_file_with_its_own_names(site: Any) -> None:
     exec((ROOT / "conf.py").read_text(), conf)  # the names this site is built with
     platform = conf["troubleshooter_platform"]
     expected = standalone.build(
-        load_builtin("kernel-terminated", platform).to_json_dict(), conf["html_baseurl"]
+        load_builtin("kernel-terminated", platform, conf["troubleshooter_notes"]).to_json_dict(),
+        conf["html_baseurl"],
     )
     assert shipped.read_text() == expected
     page = (site.html / "diagnose.html").read_text()
@@ -168,7 +169,8 @@ def test_the_one_liner_downloads_and_runs(
 def test_the_example_on_the_page_is_real_output(tmp_path: Path) -> None:
     page = (ROOT / "docs" / "diagnose.md").read_text()
     example = re.search(r"```text\n(.*?)```", page, re.DOTALL).group(1).splitlines()
-    args = ["--no-state", "--root", str(FIXTURES / "cgroup-v1"), "--signal", "SIGKILL"]
+    message = "Kernel last terminated by signal SIGKILL."  # as the page's first example runs it
+    args = ["--no-state", "--root", str(FIXTURES / "cgroup-v1"), "--message", message]
     done = subprocess.run(
         [sys.executable, "-m", "troubleshooter", "diagnose", *args],
         capture_output=True,

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "troubleshooter.html"
 OUTSIDE = re.compile(r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)")
-PLATFORM = runpy.run_path(str(ROOT / "conf.py"))["troubleshooter_platform"]
-TREE = load_builtin("kernel-terminated", PLATFORM)
+CONF = runpy.run_path(str(ROOT / "conf.py"))
+PLATFORM = CONF["troubleshooter_platform"]
+TREE = load_builtin("kernel-terminated", PLATFORM, CONF["troubleshooter_notes"])  # as the site
 START = TREE.nodes[TREE.start]
 
 

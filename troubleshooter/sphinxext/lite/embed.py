@@ -7,8 +7,9 @@ JupyterLite build (``site.py``). What is changed, each through a Sphinx hook:
 - **HTML of its nodes** (``app.add_node(..., override=True)``): an embed becomes a real
   ``<button>`` with an accessible name, hidden until ``static/demos.js`` runs, and a status line;
   the script starts the app in a frame out of sight when the reader points at or focuses the
-  button (and fetches the site's Pyodide meanwhile, so the kernel's worker finds it in the
-  browser's cache), and shows the frame when the button is pressed.
+  button (and fetches the site's Pyodide and the packages the kernel loads at start meanwhile,
+  so the kernel's worker finds them in the browser's cache), and shows the frame when the
+  button is pressed.
   A "new tab" node becomes a plain link. No inline event handler, so a strict CSP holds, and
   nothing of JupyterLite is fetched before the reader asks.
 - **Its assets** (``html-page-context``): its Google Fonts stylesheet, and any other stylesheet or
@@ -38,7 +39,7 @@ from sphinx.util import logging
 from ..records import keep_page_records, page_records
 from ..shared import add_static_dir
 from .cache import LiteUnavailable, default_cache
-from .pyodide import MODES
+from .pyodide import MODES, PRELOAD
 from .site import LiteBuild, prepare, publish, settings_from
 
 if TYPE_CHECKING:
@@ -117,9 +118,11 @@ def visit_frame_html(self: HTML5Translator, node: nodes.Element) -> None:
         "data-lite-search-params": node.get("search_params", "false"),
     }
     if self.builder.config.troubleshooter_lite_pyodide == "local":
-        # Where the site's Pyodide lives, for demos.js to fetch while the app starts.
+        # Where the site's Pyodide lives and what the kernel loads from it at start, for
+        # demos.js to fetch while the app starts.
         app_path = getattr(type(node), "lite_app", None) or "voici/"
         attributes["data-lite-pyodide"] = node["iframe_src"].split(app_path)[0] + "static/pyodide/"
+        attributes["data-lite-packages"] = " ".join(PRELOAD)
     if node.get("height") not in (None, "", "100%"):
         attributes["data-lite-height"] = node["height"]
     if node.get("demo"):

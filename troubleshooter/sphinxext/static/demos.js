@@ -56,19 +56,40 @@
     return url.href;
   };
 
+  /** How Pyodide's lock spells a package name. @param {string} name */
+  const lockName = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
+
   /**
-   * Fetch Pyodide and every package its lock names, so the kernel's worker, which asks for
-   * them only once the app has started, finds them in the browser's cache. The same files,
-   * fetched earlier: no byte more.
-   * @param {string | undefined} folder
+   * The lock's wheels for `names` and everything they depend on: what the kernel loads at start.
+   * @param {{ packages: Record<string, { file_name: string, depends: string[] }> }} lock
+   * @param {string[]} names
    */
-  const warm = async (folder) => {
+  const startWheels = (lock, names) => {
+    const seen = new Set();
+    const pending = names.map(lockName);
+    while (pending.length) {
+      const name = /** @type {string} */ (pending.pop());
+      const entry = lock.packages[name];
+      if (seen.has(name) || !entry) continue;
+      seen.add(name);
+      pending.push(...entry.depends.map(lockName));
+    }
+    return [...seen].map((name) => String(lock.packages[name].file_name));
+  };
+
+  /**
+   * Fetch Pyodide and the packages the kernel loads at start (`packages`, with what they
+   * depend on), so the kernel's worker, which asks for them only once the app has started,
+   * finds them in the browser's cache. The same files, fetched earlier: no byte more.
+   * @param {string | undefined} folder @param {string} packages
+   */
+  const warm = async (folder, packages) => {
     if (!folder || warmed.has(folder)) return;
     warmed.add(folder);
     const root = new URL(folder, document.baseURI);
     try {
       const lock = await (await fetch(new URL("pyodide-lock.json", root))).json();
-      const wheels = Object.values(lock.packages).map((entry) => String(entry.file_name));
+      const wheels = startWheels(lock, packages.split(" ").filter(Boolean));
       const files = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
       await Promise.all(
         [...files, ...wheels].map(async (name) => (await fetch(new URL(name, root))).blob()),
@@ -140,7 +161,7 @@
         status.textContent = text;
       };
       outcome = "";
-      warm(run.dataset.litePyodide);
+      warm(run.dataset.litePyodide, run.dataset.litePackages || "");
       frame.src = appUrl(run);
       if (isRepl) watch(frame, report);
       else frame.addEventListener("load", () => report("The notebook is open in the frame below."));
