@@ -79,6 +79,27 @@ def test_the_file_and_the_package_agree(
     assert alone == package
 
 
+def _oldest_python() -> str | None:
+    """An interpreter of the oldest Python the file promises, if this machine has one."""
+    name = "python{}.{}".format(*standalone.OLDEST_PYTHON)
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = shutil.which(name) and subprocess.run([name, "-c", ""], capture_output=True)
+    if found and found.returncode == 0:  # (a pyenv shim of a version not enabled fails)
+        return name
+    return next((str(path) for path in sorted(pyenv.glob(f"{name[6:]}*/bin/{name}"))), None)
+
+
+@pytest.mark.skipif(_oldest_python() is None, reason="no Python 3.8 on this machine")
+def test_the_file_runs_on_the_oldest_python_it_promises(single_file: Path, tmp_path: Path) -> None:
+    args = ["--json", "--no-state", "--root", str(FIXTURES / "cgroup-v1"), "--message",
+            "Kernel last exited with code 1.\nOMP: Error #15: Initializing libiomp5"]  # fmt: skip
+    oldest = _json([str(_oldest_python()), "-I", "-S", str(single_file), *args], tmp_path)
+    package = _json([sys.executable, "-m", "troubleshooter", "diagnose", *args], ROOT)
+    for verdict in (oldest, package):
+        del verdict["facts"]["python"]  # its version and path: the one difference meant
+    assert oldest == package
+
+
 def test_on_this_machine_they_reach_the_same_verdict(single_file: Path, tmp_path: Path) -> None:
     args = ["--json", "--no-state", "--message", "Kernel last terminated by signal SIGKILL."]
     alone = _json([sys.executable, "-I", "-S", str(single_file), *args], tmp_path)
