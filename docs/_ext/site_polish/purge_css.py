@@ -206,7 +206,7 @@ def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
     if exception or app.builder.format != "html":
         return
     out = Path(app.outdir)
-    used = used_classes(out)
+    used, mentioned = _words_of_the_site(app, out)
     static = out / "_static"
     listed = "\n".join(sorted(used)).encode()
     for name in PURGED_STYLESHEETS:
@@ -219,7 +219,20 @@ def _purge_stylesheets(app: Sphinx, exception: Exception | None) -> None:
             return purge_css(css.decode("utf-8"), used).encode("utf-8")
 
         write_if_changed(stylesheet, made_once(app, f"purged-{name}", [css, listed], purge))
-    _drop_unread_everywhere(app, static, names_mentioned(out))
+    _drop_unread_everywhere(app, static, mentioned)
+
+
+def _words_of_the_site(app: Sphinx, out: Path) -> tuple[set[str], set[str]]:
+    """``used_classes`` and ``names_mentioned`` of the built site; the pages and scripts are
+    scanned again only when one of them changed (a no-op rebuild changes none)."""
+    files = [*sorted(out.rglob("*.html")), *sorted(out.glob("_static/**/*.js"))]
+
+    def scan() -> bytes:
+        return json.dumps([sorted(used_classes(out)), sorted(names_mentioned(out))]).encode()
+
+    found = made_once(app, "site-words", [file.read_bytes() for file in files], scan)
+    classes, names = json.loads(found)
+    return set(classes), set(names)
 
 
 def _drop_unread_everywhere(app: Sphinx, static: Path, mentioned: set[str]) -> None:
