@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from troubleshooter import messages  # noqa: E402
 from troubleshooter.diagnose import diagnose  # noqa: E402
-from troubleshooter.signatures import builtin_signatures  # noqa: E402
+from troubleshooter.messages import builtin_signatures  # noqa: E402
 
 CORPUS = ROOT / "tests" / "messages" / "corpus.toml"
 KB64 = 64 * 1024

@@ -19,7 +19,6 @@ from troubleshooter.signatures import (
     COMPILED_PATH,
     SIGNATURES_PATH,
     SignatureError,
-    builtin_signatures,
     check_steps,
     load_signatures,
     prepare,
@@ -180,7 +179,7 @@ def test_the_compiled_file_is_the_checked_file_as_it_is_now():
     assert written == SIGNATURES.to_compiled(stamp=stamp), (
         "signatures.compiled.json is stale: run python -m troubleshooter.signatures"
     )
-    read = builtin_signatures()
+    read = messages.builtin_signatures()
     assert [entry.to_json_dict() for entry in read.entries] == written["signatures"]
 
 
@@ -190,19 +189,19 @@ def test_a_source_edited_after_compiling_is_checked_in_full(tmp_path: Path, monk
     edited.write_text(text.replace("pattern = 'OMP: Error #15\\b'", "pattern = '(OMP+)+'"), "utf-8")
     stale = tmp_path / "signatures.compiled.json"
     stale.write_text(COMPILED_PATH.read_text(encoding="utf-8"), "utf-8")
-    monkeypatch.setattr(compiled, "SIGNATURES_FILE", str(edited))
-    monkeypatch.setattr(compiled, "COMPILED_FILE", str(stale))
-    compiled.builtin_signatures.cache_clear()
+    monkeypatch.setattr(messages, "SIGNATURES_FILE", str(edited))
+    monkeypatch.setattr(messages, "COMPILED_FILE", str(stale))
+    messages.builtin_signatures.cache_clear()
     try:
         with pytest.raises(SignatureError, match=re.escape(f"{edited}: signature 'omp-error-15'")):
-            compiled.builtin_signatures()
+            messages.builtin_signatures()
         edited.write_text(text, "utf-8")  # as it was compiled: the compiled file is read
         data = json.loads(stale.read_text("utf-8"))
         data["signatures"][0]["means"] = "read from the compiled file"
         stale.write_text(json.dumps(data), "utf-8")
-        assert compiled.builtin_signatures().entries[0].means == "read from the compiled file"
+        assert messages.builtin_signatures().entries[0].means == "read from the compiled file"
     finally:
-        compiled.builtin_signatures.cache_clear()
+        messages.builtin_signatures.cache_clear()
 
 
 def test_a_broken_signatures_file_fails_the_sphinx_build_with_file_and_id(tmp_path: Path):

@@ -9,9 +9,10 @@ signal causes. The same form goes to the wizard's JavaScript and into the single
 diagnose; the package keeps it beside the source as ``signatures.compiled.json``, stamped
 with the CRC-32 and length of the ``signatures.toml`` it was made from.
 
-``builtin_signatures`` takes the compiled file only while its stamp matches the source's
-bytes; a source edited since (a developer's, or an installed copy changed by hand) is loaded
-through the full check instead, so a bad pattern is still refused with file and id.
+``current_compiled`` gives the compiled file's data only while its stamp matches the source's
+bytes; ``troubleshooter.messages.builtin_signatures`` loads a source edited since (a developer's,
+or an installed copy changed by hand) through the full check instead, so a bad pattern is still
+refused with file and id.
 ``python -m troubleshooter.signatures`` writes the compiled file; a test checks it is current.
 Each pattern is compiled to a regex only when a text first needs it.
 """
@@ -158,25 +159,14 @@ def source_stamp(raw: bytes) -> str:
 SIGNATURES_DATA: dict[str, Any] | None = None  # the single file carries the compiled form here
 
 
-@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache: Python 3.9; the single file runs on 3.8)
-def builtin_signatures() -> Signatures:
-    """The package's own signatures, checked (cached for the process)."""
-    if SIGNATURES_DATA is not None:  # the single file: compiled and checked when it was built
-        return Signatures.from_compiled(SIGNATURES_DATA, "troubleshooter/signatures.toml")
-    compiled = _current_compiled()
-    if compiled is not None:
-        return Signatures.from_compiled(compiled, SIGNATURES_FILE)
-    from .signatures import load_signatures  # the source changed since it was compiled
-
-    return load_signatures(SIGNATURES_FILE)
-
-
-def _current_compiled() -> dict[str, Any] | None:
-    """The compiled file's data if it was made from the source as it is now, else ``None``."""
+def current_compiled(
+    source: str = SIGNATURES_FILE, compiled: str = COMPILED_FILE
+) -> dict[str, Any] | None:
+    """The data of ``compiled`` if it was made from ``source`` as it is now, else ``None``."""
     try:
-        with open(SIGNATURES_FILE, "rb") as source, open(COMPILED_FILE, "rb") as compiled:
-            stamp = source_stamp(source.read())
-            data = json.loads(compiled.read())
+        with open(source, "rb") as source_file, open(compiled, "rb") as compiled_file:
+            stamp = source_stamp(source_file.read())
+            data = json.loads(compiled_file.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != COMPILED_FORMAT:

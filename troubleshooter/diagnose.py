@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .causes import CAUSES, guide_url, step_url
-from .compiled import MAX_TEXT, builtin_signatures
+from .compiled import MAX_TEXT
 from .evidence import collect
-from .messages import death_from, plan, read
+from .messages import builtin_signatures, death_from, plan, read
 from .readers import READERS, Case
 from .report import render
 from .signals import Death, best_answer, parse_exit_code, parse_signal

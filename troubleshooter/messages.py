@@ -25,6 +25,7 @@ applies the same compiled signatures (``troubleshooter.compiled``) by the same r
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,12 +33,15 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from .compiled import (
+    COMPILED_FILE,
     JS_ASTRAL,
     JS_LINE_BREAK,
     MAX_TEXT,
+    SIGNATURES_DATA,
+    SIGNATURES_FILE,
     Signature,
     Signatures,
-    builtin_signatures,
+    current_compiled,
     prepare,
 )
 from .signals import (
@@ -57,6 +61,20 @@ if TYPE_CHECKING:
 MESSAGE_LIMIT = 4000  # characters read from a ?message= link
 MAX_LINES = 20  # lines recorded per entry
 LINE_SHOWN = 200  # characters of a recognised line kept for display
+
+
+@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache: Python 3.9; the single file runs on 3.8)
+def builtin_signatures() -> Signatures:
+    """The package's own signatures, checked (cached for the process): the compiled form while
+    it matches ``signatures.toml``, else the source through the full check."""
+    if SIGNATURES_DATA is not None:  # the single file: compiled and checked when it was built
+        return Signatures.from_compiled(SIGNATURES_DATA, "troubleshooter/signatures.toml")
+    compiled = current_compiled(SIGNATURES_FILE, COMPILED_FILE)
+    if compiled is not None:
+        return Signatures.from_compiled(compiled, SIGNATURES_FILE)
+    from .signatures import load_signatures  # the source changed since it was compiled
+
+    return load_signatures(SIGNATURES_FILE)
 
 
 @dataclass(frozen=True)

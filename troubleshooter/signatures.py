@@ -41,7 +41,6 @@ from .compiled import (
     Example,
     Signature,
     Signatures,
-    builtin_signatures,
     compile_pattern,
     prepare,
     source_stamp,
@@ -51,7 +50,7 @@ from .signals import SIGNALS
 
 __all__ = [
     "COMPILED_PATH", "MAX_TEXT", "SIGNATURES_PATH", "Example", "Signature", "SignatureError",
-    "Signatures", "builtin_signatures", "check_steps", "load_signatures", "prepare",
+    "Signatures", "check_steps", "load_signatures", "prepare",
     "write_compiled",
 ]  # fmt: skip
 
