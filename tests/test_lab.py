@@ -47,7 +47,9 @@ def _died_and_came_back(run: dict[str, Any], signal: str, status: int) -> None:
     assert run["shown"]["cocalc"] == f"Kernel last terminated by signal {signal}."
     assert run["shown"]["front_end"] == ["Kernel Restarting", DIED]
     states = run["status"]
-    assert states[0] == "busy"
+    # "busy" comes first, unless the kill came before the kernel's messaging thread sent it
+    # (seen with the 1 GB cell in a 200 MB cgroup): then nothing precedes the restart
+    assert states[0] in ("busy", "restarting"), states
     assert "restarting" in states
     assert states[-1] == "idle", "the restarted kernel did not come back"
     assert any("restarting kernel (1/5)" in line for line in run["log"])
