@@ -95,19 +95,9 @@ class Channels:
             self.socket = None
 
     def execute(self, code: str) -> str:
-        msg_id = uuid.uuid4().hex
-        message = {
-            "header": {
-                "msg_id": msg_id,
-                "msg_type": "execute_request",
-                "username": "lab",
-                "session": self.session,
-                "date": datetime.now(UTC).isoformat(),
-                "version": "5.3",
-            },
-            "parent_header": {},
-            "metadata": {},
-            "content": {
+        return self._send(
+            "execute_request",
+            {
                 "code": code,
                 "silent": False,
                 "store_history": True,
@@ -115,6 +105,27 @@ class Channels:
                 "allow_stdin": False,
                 "stop_on_error": True,
             },
+        )
+
+    def kernel_info(self) -> str:
+        """Ask for the kernel's info, as a front end does on connecting: a live kernel answers
+        with busy, then idle."""
+        return self._send("kernel_info_request", {})
+
+    def _send(self, msg_type: str, content: dict[str, Any]) -> str:
+        msg_id = uuid.uuid4().hex
+        message = {
+            "header": {
+                "msg_id": msg_id,
+                "msg_type": msg_type,
+                "username": "lab",
+                "session": self.session,
+                "date": datetime.now(UTC).isoformat(),
+                "version": "5.3",
+            },
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
             "buffers": [],
             "channel": "shell",
         }

@@ -97,6 +97,7 @@ def await_back(notebook: Notebook) -> None:
         notebook.after.append(f"websocket refused: {error}")
         return
     notebook.channels = fresh
+    fresh.kernel_info()  # its idle may have gone by before the socket opened: ask, as front ends do
     fresh.read_until(lambda c: c.statuses[-1:] == ["idle"] or "dead" in c.statuses, BACK_TIMEOUT)
     notebook.after.append(rest_state(notebook))
 
